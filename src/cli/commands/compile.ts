@@ -1,0 +1,89 @@
+/** `ipvsc compile`: inputs → artifacts in -o DIR (or --check them, or --all-nodes). */
+import { join, resolve } from 'node:path';
+import { createTwoFilesPatch } from 'diff';
+import { UsageError, hasErrors } from '../../diag/diagnostic.js';
+import type { Diagnostic } from '../../diag/diagnostic.js';
+import type { ParsedArgs } from '../args.js';
+import { flagSet, flagValue } from '../args.js';
+import type { Io } from '../context.js';
+import { EXIT, ipvscVersion } from '../context.js';
+import { compileFromArgs, printDiagnostics } from '../inputs.js';
+import { buildManifest, inputsDigest, manifestText } from '../manifest.js';
+import { readIfExists, writeFilesAtomically } from '../write-outputs.js';
+import type { CompileResult } from '../../pipeline/compile.js';
+import type { SourceFile } from '../../load/source.js';
+
+export const OUTPUT_NAMES = ['ipvsadm.restore', 'ipset.restore', 'iptables.restore', 'ip6tables.restore', 'manifest.json'] as const;
+
+export function runCompile(args: ParsedArgs, argv: readonly string[], io: Io): number {
+  const out = flagValue(args, 'output-dir');
+  if (!out) throw new UsageError('compile needs -o DIR', 'for example: ipvsc compile -f cluster/ --hostname-override node-a -o out/');
+  const dir = resolve(io.cwd, out);
+  if (flagSet(args, 'all-nodes')) return compileAllNodes(args, argv, io, dir);
+  const res = compileFromArgs(args, io);
+  printDiagnostics(res.diags, args, io);
+  if (hasErrors(res.diags) || !res.artifacts) return EXIT.invalid;
+  return emit(res, res.files, argv, io, dir, args);
+}
+
+function outputFiles(res: CompileResult, files: readonly SourceFile[], argv: readonly string[]): Record<string, string> {
+  const artifacts = res.artifacts!;
+  const manifest = buildManifest(res.state!, artifacts, ipvscVersion(), inputsDigest(files, argv.filter((a) => a !== '--check')));
+  return { ...(artifacts as unknown as Record<string, string>), 'manifest.json': manifestText(manifest) };
+}
+
+function emit(res: CompileResult, files: readonly SourceFile[], argv: readonly string[], io: Io, dir: string, args: ParsedArgs): number {
+  const produced = outputFiles(res, files, argv);
+  if (flagSet(args, 'check')) return check(produced, dir, io);
+  writeFilesAtomically(dir, produced, OUTPUT_NAMES);
+  io.stderr(`wrote ${Object.keys(produced).length} files to ${dir}\n`);
+  return EXIT.ok;
+}
+
+/** --check: the committed files must equal what compile would write now. */
+function check(produced: Record<string, string>, dir: string, io: Io): number {
+  let differ = 0;
+  for (const name of OUTPUT_NAMES) {
+    const want = produced[name];
+    const have = readIfExists(join(dir, name));
+    // manifest.json carries the input digest, which depends on paths; compare the artifacts.
+    if (name === 'manifest.json' || want === have) continue;
+    differ++;
+    io.stdout(createTwoFilesPatch(`${name} (committed)`, `${name} (compiled now)`, have ?? '', want ?? ''));
+  }
+  if (differ === 0) {
+    io.stderr(`${dir} is up to date\n`);
+    return EXIT.ok;
+  }
+  io.stderr(`${differ} file(s) in ${dir} differ from what compile produces now; run ipvsc compile without --check to update them\n`);
+  return EXIT.changes;
+}
+
+function compileAllNodes(args: ParsedArgs, argv: readonly string[], io: Io, dir: string): number {
+  const first = compileFromArgs(args, io);
+  const nodeNames = (first.inputs?.nodes ?? []).map((n) => (n.metadata.name ?? '').toLowerCase()).filter((n) => n !== '').sort();
+  if (first.inputs && nodeNames.length === 0) {
+    printDiagnostics(first.diags, args, io);
+    throw new UsageError('--all-nodes needs Node objects among the inputs');
+  }
+  if (!first.inputs) {
+    printDiagnostics(first.diags, args, io);
+    return EXIT.invalid;
+  }
+  const all: Diagnostic[] = [];
+  const results: [string, CompileResult][] = [];
+  for (const name of nodeNames) {
+    const res = compileFromArgs(args, io, undefined, name);
+    all.push(...res.diags.map((d) => (d.severity === 'warning' && d.code.startsWith('MODEL') ? { ...d, summary: `node ${name}: ${d.summary}` } : d)));
+    results.push([name, res]);
+  }
+  const unique = [...new Map(all.map((d) => [JSON.stringify(d), d])).values()];
+  printDiagnostics(unique, args, io);
+  if (hasErrors(unique) || results.some(([, r]) => !r.artifacts)) return EXIT.invalid;
+  let code: number = EXIT.ok;
+  for (const [name, res] of results) {
+    const c = emit(res, first.files, argv, io, join(dir, name), args);
+    if (c !== EXIT.ok) code = c;
+  }
+  return code;
+}

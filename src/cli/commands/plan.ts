@@ -1,0 +1,7 @@
+import type { ParsedArgs } from '../args.js';
+import type { Io } from '../context.js';
+import { UsageError } from '../../diag/diagnostic.js';
+
+export function runPlan(_args: ParsedArgs, _io: Io): Promise<number> {
+  return Promise.reject(new UsageError('plan is not available yet'));
+}

@@ -1,0 +1,65 @@
+/** Shared by compile, validate, plan and apply: reads -f/--config inputs and compiles them. */
+import { resolve } from 'node:path';
+import type { Diagnostic } from '../diag/diagnostic.js';
+import { UsageError } from '../diag/diagnostic.js';
+import { formatDiagnostics, diagnosticsToJson } from '../diag/format.js';
+import { readInputs } from '../load/read-inputs.js';
+import type { SourceFile } from '../load/source.js';
+import { compileInputs } from '../pipeline/compile.js';
+import type { CompileOptions, CompileResult } from '../pipeline/compile.js';
+import { DEFAULT_NODE_PORT_RANGE } from '../config/resolve-config.js';
+import type { InterfaceAddress } from '../model/types.js';
+import type { ParsedArgs } from './args.js';
+import { flagSet, flagValue, flagValues } from './args.js';
+import type { Io } from './context.js';
+import { loadAssets } from './context.js';
+
+export const DEFAULT_MAX_INPUT = 256 * 1024 * 1024;
+
+export interface ReadResult {
+  readonly files: SourceFile[];
+  readonly diags: Diagnostic[];
+  readonly opts: CompileOptions;
+}
+
+export function readCompileInputs(args: ParsedArgs, io: Io, interfaces?: readonly InterfaceAddress[]): ReadResult {
+  const fileArgs = [...flagValues(args, 'filename')];
+  const configPath = flagValue(args, 'config');
+  if (fileArgs.length === 0 && !configPath) throw new UsageError('no input: give -f FILE|DIR|- (repeatable)', 'for example: ipvsc compile -f cluster/ --hostname-override node-a -o out/');
+  const max = flagValue(args, 'max-input-bytes');
+  const maxBytes = max === undefined ? DEFAULT_MAX_INPUT : Number(max);
+  if (!Number.isInteger(maxBytes) || maxBytes <= 0) throw new UsageError('--max-input-bytes must be a positive integer');
+  const read = readInputs(configPath ? [...fileArgs, configPath] : fileArgs, { cwd: io.cwd, maxBytes, readStdin: io.readStdin });
+  const configFile = configPath ? read.files.find((f) => resolve(io.cwd, f.path) === resolve(io.cwd, configPath))?.path : undefined;
+  const opts: CompileOptions = {
+    flags: args.kubeProxy,
+    nodeIPs: flagValues(args, 'node-ip'),
+    nodePortRange: parseRange(flagValue(args, 'service-node-port-range')),
+    ...(configFile ? { configFile } : {}),
+    ...(interfaces ? { interfaces } : {}),
+  };
+  return { files: read.files, diags: read.diags, opts };
+}
+
+function parseRange(v: string | undefined): [number, number] {
+  if (v === undefined) return DEFAULT_NODE_PORT_RANGE;
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(v);
+  if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) > 65535) throw new UsageError(`--service-node-port-range ${JSON.stringify(v)} must look like 30000-32767`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+/** Reads and compiles; diagnostics of reading come first. */
+export function compileFromArgs(args: ParsedArgs, io: Io, interfaces?: readonly InterfaceAddress[], nodeName?: string): CompileResult & { files: SourceFile[] } {
+  const r = readCompileInputs(args, io, interfaces);
+  if (r.diags.some((d) => d.severity === 'error')) return { diags: r.diags, files: r.files };
+  const res = compileInputs(r.files, nodeName !== undefined ? { ...r.opts, nodeName } : r.opts, loadAssets());
+  return { ...res, diags: [...r.diags, ...res.diags], files: r.files };
+}
+
+export function printDiagnostics(diags: readonly Diagnostic[], args: ParsedArgs, io: Io): void {
+  if (flagSet(args, 'json')) {
+    if (diags.length) io.stderr(diagnosticsToJson(diags));
+    return;
+  }
+  if (diags.length) io.stderr(formatDiagnostics(diags));
+}

@@ -1,0 +1,44 @@
+/** manifest.json: what `apply` needs besides the three restore files (docs/artifacts.md). */
+import { createHash } from 'node:crypto';
+import type { SourceFile } from '../load/source.js';
+import type { DesiredState } from '../model/types.js';
+import type { Artifacts } from '../render/render.js';
+
+export const sha256 = (s: string): string => 'sha256:' + createHash('sha256').update(s).digest('hex');
+
+export function inputsDigest(files: readonly SourceFile[], argv: readonly string[]): string {
+  const h = createHash('sha256');
+  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) h.update(f.path).update('\0').update(f.text).update('\0');
+  h.update(JSON.stringify(argv));
+  return 'sha256:' + h.digest('hex');
+}
+
+export interface Manifest {
+  readonly formatVersion: 1;
+  readonly ipvsc: string;
+  readonly node: { readonly name: string; readonly ips: readonly string[] };
+  readonly families: readonly string[];
+  readonly kubeIpvs0: readonly string[];
+  readonly sysctls: DesiredState['sysctls'];
+  readonly ipvsTimeouts: DesiredState['timeouts'];
+  readonly excludeCIDRs: readonly string[];
+  readonly inputsDigest: string;
+  readonly artifacts: Readonly<Record<string, string>>;
+}
+
+export function buildManifest(state: DesiredState, artifacts: Artifacts, version: string, digest: string): Manifest {
+  return {
+    formatVersion: 1,
+    ipvsc: version,
+    node: { name: state.node.name, ips: state.node.addresses.map((a) => a.ip.text) },
+    families: state.passes.map((p) => p.family),
+    kubeIpvs0: state.kubeIpvs0,
+    sysctls: state.sysctls,
+    ipvsTimeouts: state.timeouts,
+    excludeCIDRs: state.excludeCIDRs.map((c) => c.text),
+    inputsDigest: digest,
+    artifacts: Object.fromEntries(Object.entries(artifacts).map(([k, v]) => [k, sha256(v as string)])),
+  };
+}
+
+export const manifestText = (m: Manifest): string => JSON.stringify(m, null, 2) + '\n';

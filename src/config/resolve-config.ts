@@ -1,0 +1,237 @@
+/**
+ * kube-proxy flags + KubeProxyConfiguration + defaults → ProxyConfig, with the validation of
+ * reference §6.1. Pure: the flag values and the config object are passed in.
+ *
+ * Precedence: defaults < KubeProxyConfiguration < flags given on the command line. kube-proxy
+ * itself ignores most flags when --config is set (reference §5); ipvsc lets the explicit flag win
+ * and says so with a warning, because a silently ignored flag is the worse surprise.
+ */
+import type { Diagnostic } from '../diag/diagnostic.js';
+import type { Manifest } from '../load/source.js';
+import { parseCidr, parseIp } from '../model/net.js';
+import type { Cidr } from '../model/net.js';
+import { SCHEDULERS } from '../model/names.js';
+import type { DetectLocalMode, ProxyConfig } from '../model/types.js';
+import { KUBE_PROXY_FLAGS, parseBool, parseDuration } from './flags.js';
+import type { KubeProxyFlag } from './flags.js';
+import { show } from '../validate/check-schema.js';
+
+/** A flag as typed: `--name=value` or `--name value`; bools may have no value. */
+export interface FlagValue {
+  readonly name: string;
+  readonly value: string | undefined;
+}
+
+type Raw = string | number | boolean | readonly string[] | Readonly<Record<string, boolean>> | null | undefined;
+
+interface Source {
+  readonly where: 'flag' | 'config';
+  readonly path: string;
+}
+
+export interface ResolveResult {
+  readonly config: ProxyConfig;
+  readonly diags: Diagnostic[];
+}
+
+const DEFAULT_NODE_PORT_RANGE: [number, number] = [30000, 32767];
+export { DEFAULT_NODE_PORT_RANGE };
+
+export function resolveConfig(flags: readonly FlagValue[], configFile: Manifest | undefined): ResolveResult {
+  const diags: Diagnostic[] = [];
+  const values = new Map<string, { raw: Raw; src: Source }>();
+  if (configFile) {
+    for (const f of KUBE_PROXY_FLAGS) {
+      if (!f.configPath) continue;
+      const v = dig(configFile.value, f.configPath);
+      if (v !== undefined && v !== null) values.set(f.name, { raw: v as Raw, src: { where: 'config', path: '/' + f.configPath.join('/') } });
+    }
+  }
+  for (const fv of flags) {
+    const f = KUBE_PROXY_FLAGS.find((k) => k.name === fv.name);
+    if (!f) continue;
+    const parsed = parseFlagText(f, fv.value, diags);
+    if (parsed === undefined) continue;
+    if (configFile && values.has(f.name) && f.name !== 'hostname-override') {
+      diags.push({ severity: 'warning', code: 'FLAG_OVERRIDES_CONFIG', object: `flag --${f.name}`, summary: `--${f.name} overrides ${values.get(f.name)!.src.path} of the KubeProxyConfiguration`, hint: 'kube-proxy itself ignores most flags when --config is given; put the value in the file to behave the same on both' });
+    }
+    values.set(f.name, { raw: parsed, src: { where: 'flag', path: `--${f.name}` } });
+  }
+  const ctx = { diags, configFile, values };
+  const config = buildConfig(ctx);
+  return { config, diags };
+}
+
+interface Ctx {
+  readonly diags: Diagnostic[];
+  readonly configFile: Manifest | undefined;
+  readonly values: Map<string, { raw: Raw; src: Source }>;
+}
+
+function parseFlagText(f: KubeProxyFlag, text: string | undefined, diags: Diagnostic[]): Raw | undefined {
+  const bad = (why: string, hint?: string): undefined => {
+    diags.push({ severity: 'error', code: 'FLAG_INVALID', object: `flag --${f.name}`, summary: `invalid value ${show(text ?? '')} for --${f.name}: ${why}`, ...(hint ? { hint } : {}) });
+    return undefined;
+  };
+  switch (f.kind) {
+    case 'bool': {
+      if (text === undefined) return true;
+      const b = parseBool(text);
+      return b === null ? bad('expected true or false') : b;
+    }
+    case 'int': {
+      if (text === undefined || !/^-?\d+$/.test(text)) return bad('expected an integer');
+      return Number(text);
+    }
+    case 'duration':
+      if (text === undefined || parseDuration(text) === null) return bad('expected a duration', 'write durations like 30s, 15m or 1h30m');
+      return text;
+    case 'list':
+      return text === undefined || text === '' ? [] : text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    case 'map': {
+      const out: Record<string, boolean> = {};
+      for (const kv of (text ?? '').split(',').filter((s) => s !== '')) {
+        const [k, v] = kv.split('=');
+        const b = v === undefined ? null : parseBool(v.trim());
+        if (!k || b === null) return bad('expected Name=true|false pairs separated by commas');
+        out[k.trim()] = b;
+      }
+      return out;
+    }
+    case 'string':
+      return text ?? '';
+  }
+}
+
+function dig(obj: Record<string, unknown>, path: readonly string[]): unknown {
+  let cur: unknown = obj;
+  for (const k of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+function report(ctx: Ctx, name: string, code: string, summary: string, hint?: string, severity: 'error' | 'warning' = 'error'): void {
+  const v = ctx.values.get(name);
+  const base = v?.src.where === 'config' && ctx.configFile
+    ? { file: ctx.configFile.file, doc: ctx.configFile.doc, path: ctx.configFile.base + v.src.path, object: ctx.configFile.label }
+    : { object: `flag --${name}` };
+  ctx.diags.push({ severity, code, summary, ...base, ...(hint ? { hint } : {}) });
+}
+
+function buildConfig(ctx: Ctx): ProxyConfig {
+  const str = (n: string, d = ''): string => {
+    const v = ctx.values.get(n)?.raw;
+    return typeof v === 'string' ? v : d;
+  };
+  const bool = (n: string): boolean => ctx.values.get(n)?.raw === true;
+  const int = (n: string, d: number): number => {
+    const v = ctx.values.get(n)?.raw;
+    return typeof v === 'number' ? v : d;
+  };
+  const list = (n: string): string[] => {
+    const v = ctx.values.get(n)?.raw;
+    return Array.isArray(v) ? (v as string[]) : typeof v === 'string' && v !== '' ? v.split(',').map((s) => s.trim()) : [];
+  };
+  const seconds = (n: string, d: number): number => {
+    const v = ctx.values.get(n)?.raw;
+    if (typeof v !== 'string') return d;
+    const s = parseDuration(v);
+    if (s === null) { report(ctx, n, 'CONFIG_INVALID', `${show(v)} is not a duration`, 'write durations like 30s, 15m or 1h30m'); return d; }
+    if (s < 0) { report(ctx, n, 'CONFIG_INVALID', `${n} must not be negative`); return d; }
+    return Math.trunc(s);
+  };
+
+  const mode = str('proxy-mode');
+  // Unset is fine (ipvsc always compiles IPVS mode); another explicit mode is a mistake worth a word.
+  if (mode !== 'ipvs' && mode !== '') {
+    report(ctx, 'proxy-mode', 'CONFIG_MODE', `proxy mode is ${show(mode)}; ipvsc compiles IPVS mode`, 'set --proxy-mode=ipvs (or mode: ipvs) to silence this', 'warning');
+  }
+  const scheduler = str('ipvs-scheduler') || 'rr';
+  if (!(SCHEDULERS as readonly string[]).includes(scheduler)) {
+    report(ctx, 'ipvs-scheduler', 'CONFIG_SCHEDULER', `unknown IPVS scheduler ${show(scheduler)}`, `the kernel offers ${SCHEDULERS.join(' ')}`);
+  }
+  const cidrList = (n: string, what: string): Cidr[] =>
+    list(n).flatMap((c) => {
+      const p = parseCidr(c);
+      if (!p) report(ctx, n, 'CONFIG_CIDR', `${what} ${show(c)} is not a valid CIDR`, 'write CIDRs like 10.0.0.0/8 or fd00::/64');
+      return p ? [p] : [];
+    });
+  const excludeCIDRs = cidrList('ipvs-exclude-cidrs', 'exclude CIDR');
+  const bit = int('iptables-masquerade-bit', 14);
+  if (!Number.isInteger(bit) || bit < 0 || bit > 31) report(ctx, 'iptables-masquerade-bit', 'CONFIG_RANGE', `masquerade bit must be 0-31, got ${bit}`);
+  const clusterCIDRs = cidrList('cluster-cidr', 'cluster CIDR');
+  if (clusterCIDRs.length > 2 || (clusterCIDRs.length === 2 && clusterCIDRs[0]!.family === clusterCIDRs[1]!.family)) {
+    report(ctx, 'cluster-cidr', 'CONFIG_CIDR', 'cluster CIDR takes one CIDR, or two of different families (dual stack)');
+  }
+  const dlm = str('detect-local-mode') || 'ClusterCIDR';
+  const modes: DetectLocalMode[] = ['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix'];
+  if (!(modes as string[]).includes(dlm)) report(ctx, 'detect-local-mode', 'CONFIG_ENUM', `unknown detect-local-mode ${show(dlm)}`, `one of ${modes.join(', ')}`);
+  const bridge = str('pod-bridge-interface');
+  const prefix = str('pod-interface-name-prefix');
+  if (dlm === 'BridgeInterface' && bridge === '') report(ctx, 'detect-local-mode', 'CONFIG_REQUIRED', 'detect-local-mode BridgeInterface needs --pod-bridge-interface');
+  if (dlm === 'InterfaceNamePrefix' && prefix === '') report(ctx, 'detect-local-mode', 'CONFIG_REQUIRED', 'detect-local-mode InterfaceNamePrefix needs --pod-interface-name-prefix');
+  for (const [n, v] of [['pod-bridge-interface', bridge], ['pod-interface-name-prefix', prefix]] as const) {
+    // The value lands in an iptables rule (`! -i NAME`): only what Linux allows in a name.
+    if (v !== '' && !/^[A-Za-z0-9_.@:-]{1,15}$/.test(v)) report(ctx, n, 'CONFIG_INTERFACE', `${show(v)} is not a valid interface name`, 'Linux interface names are 1-15 characters without spaces, "/" or quotes');
+  }
+  const npa = list('nodeport-addresses');
+  if (npa.includes('primary') && npa.length > 1) report(ctx, 'nodeport-addresses', 'CONFIG_NODEPORT_ADDRESSES', "can't use both 'primary' and CIDRs in nodePortAddresses");
+  else if (!npa.includes('primary')) cidrList('nodeport-addresses', 'node port address');
+  const hostname = str('hostname-override').trim().toLowerCase();
+  if (ctx.values.has('hostname-override') && hostname === '') report(ctx, 'hostname-override', 'CONFIG_HOSTNAME', 'hostname-override is empty');
+  if (hostname !== '' && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(hostname)) report(ctx, 'hostname-override', 'CONFIG_HOSTNAME', `${show(hostname)} is not a valid node name`, 'node names are DNS subdomains: lower-case letters, digits, "-" and "."');
+  const bindAddress = str('bind-address') || '0.0.0.0';
+  if (!parseIp(bindAddress)) report(ctx, 'bind-address', 'CONFIG_IP', `bind address ${show(bindAddress)} is not a valid IP address`);
+  for (const n of ['healthz-bind-address', 'metrics-bind-address']) {
+    const v = str(n);
+    if (v !== '' && !validHostPort(v)) report(ctx, n, 'CONFIG_ADDRESS', `${show(v)} must be IP:port with a port from 1 to 65535`);
+  }
+  const oom = int('oom-score-adj', -999);
+  if (oom < -1000 || oom > 1000) report(ctx, 'oom-score-adj', 'CONFIG_RANGE', `oomScoreAdj must be -1000..1000, got ${oom}`);
+  const syncPeriod = seconds('ipvs-sync-period', 30);
+  const minSync = seconds('ipvs-min-sync-period', 0);
+  if (ctx.values.has('ipvs-sync-period') && syncPeriod <= 0) report(ctx, 'ipvs-sync-period', 'CONFIG_RANGE', 'syncPeriod must be greater than 0');
+  if (minSync > syncPeriod) report(ctx, 'ipvs-min-sync-period', 'CONFIG_RANGE', 'minSyncPeriod must not be greater than syncPeriod');
+  if (ctx.values.has('config-sync-period') && seconds('config-sync-period', 900) <= 0) report(ctx, 'config-sync-period', 'CONFIG_RANGE', 'configSyncPeriod must be greater than 0');
+  for (const n of ['conntrack-max-per-core', 'conntrack-min']) if (int(n, 0) < 0) report(ctx, n, 'CONFIG_RANGE', `${n} must not be negative`);
+  const gates = (ctx.values.get('feature-gates')?.raw ?? {}) as Record<string, boolean>;
+  return {
+    mode: mode || 'ipvs',
+    scheduler,
+    excludeCIDRs,
+    strictARP: bool('ipvs-strict-arp'),
+    tcpTimeout: seconds('ipvs-tcp-timeout', 0),
+    tcpFinTimeout: seconds('ipvs-tcpfin-timeout', 0),
+    udpTimeout: seconds('ipvs-udp-timeout', 0),
+    masqueradeAll: bool('masquerade-all'),
+    masqueradeBit: bit,
+    clusterCIDRs,
+    detectLocalMode: dlm as DetectLocalMode,
+    bridgeInterface: bridge,
+    interfaceNamePrefix: prefix,
+    nodePortAddresses: npa,
+    hostnameOverride: hostname,
+    bindAddress,
+    // PreferSameTrafficDistribution is beta and on by default since v1.34.
+    featureGates: { PreferSameTrafficDistribution: true, ...gates },
+    conntrack: {
+      maxPerCore: int('conntrack-max-per-core', 32768),
+      min: int('conntrack-min', 131072),
+      tcpEstablishedTimeout: seconds('conntrack-tcp-timeout-established', 86400),
+      tcpCloseWaitTimeout: seconds('conntrack-tcp-timeout-close-wait', 3600),
+      tcpBeLiberal: bool('conntrack-tcp-be-liberal'),
+      udpTimeout: seconds('conntrack-udp-timeout', 0),
+      udpStreamTimeout: seconds('conntrack-udp-timeout-stream', 0),
+    },
+  };
+}
+
+function validHostPort(v: string): boolean {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(v);
+  if (!m) return false;
+  const host = m[1] ?? m[2] ?? '';
+  const port = Number(m[3]);
+  return (host === '' || parseIp(host) !== null) && port >= 1 && port <= 65535;
+}

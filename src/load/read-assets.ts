@@ -1,0 +1,42 @@
+/**
+ * Reads the files shipped with ipvsc (JSON Schemas, handlebars templates) from the package
+ * folder. An edge module: the validate and render stages receive the contents.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+/** The package root: src/load (tsx) or dist/load (built) are two levels below it. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export const SCHEMA_FILES = {
+  Service: 'service.schema.json',
+  EndpointSlice: 'endpointslice.schema.json',
+  Endpoints: 'endpoints.schema.json',
+  Node: 'node.schema.json',
+  KubeProxyConfiguration: 'kubeproxyconfiguration.schema.json',
+} as const;
+
+export type SchemaKind = keyof typeof SCHEMA_FILES;
+
+export function readSchemas(): Record<SchemaKind, object> {
+  const out = {} as Record<SchemaKind, object>;
+  for (const [kind, file] of Object.entries(SCHEMA_FILES) as [SchemaKind, string][]) {
+    out[kind] = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'schemas', file), 'utf8')) as object;
+  }
+  return out;
+}
+
+export const TEMPLATE_FILES = ['ipvsadm.restore.hbs', 'ipset.restore.hbs', 'iptables.restore.hbs', 'plan.txt.hbs'] as const;
+export type TemplateName = (typeof TEMPLATE_FILES)[number];
+
+export function readTemplates(): Record<TemplateName, string> {
+  const out = {} as Record<TemplateName, string>;
+  for (const f of TEMPLATE_FILES) out[f] = readFileSync(join(PACKAGE_ROOT, 'templates', f), 'utf8');
+  return out;
+}
+
+export function readPackageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}

@@ -1,0 +1,47 @@
+/**
+ * The ipvsc command: parses the command line, runs one command, and turns every outcome into an
+ * exit code. The one top-level catch: user mistakes (UsageError) exit 1 with a message, anything
+ * else is a bug and exits 70 with a request to report it; never a stack trace for a user mistake.
+ */
+import { parseArgs } from './cli/args.js';
+import type { Io } from './cli/context.js';
+import { EXIT, ipvscVersion, processIo } from './cli/context.js';
+import { helpText } from './cli/help.js';
+import { runCompile } from './cli/commands/compile.js';
+import { runValidate } from './cli/commands/validate.js';
+import { runPlan } from './cli/commands/plan.js';
+import { runApply } from './cli/commands/apply.js';
+import { runState } from './cli/commands/state.js';
+import { UsageError } from './diag/diagnostic.js';
+
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  try {
+    const args = parseArgs(argv);
+    switch (args.command) {
+      case 'compile':
+        return runCompile(args, argv, io);
+      case 'validate':
+        return runValidate(args, io);
+      case 'plan':
+        return await runPlan(args, io);
+      case 'apply':
+        return await runApply(args, io);
+      case 'state':
+        return await runState(args, io);
+      case 'version':
+        io.stdout(`ipvsc ${ipvscVersion()}\n`);
+        return EXIT.ok;
+      case 'help':
+        io.stdout(helpText(ipvscVersion()));
+        return EXIT.ok;
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
+      return EXIT.invalid;
+    }
+    const err = e as Error;
+    io.stderr(`internal error: ${err?.message ?? String(e)}\nThis is a bug in ipvsc; please report it with the command line and this trace:\n${err?.stack ?? ''}\n`);
+    return EXIT.internal;
+  }
+}

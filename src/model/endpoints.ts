@@ -1,0 +1,114 @@
+/**
+ * EndpointSlices (and v1 Endpoints, converted first) → the endpoints of each service port,
+ * exactly as kube-proxy's endpointslicecache builds them (reference §1.4). Pure.
+ */
+import type { Family } from './net.js';
+import { joinHostPort, parseIp } from './net.js';
+import type { EndpointSlice, Endpoints } from './k8s.js';
+import { SERVICE_NAME_LABEL, PROXY_NAME_LABEL, HEADLESS_LABEL, SKIP_MIRROR_LABEL } from './k8s.js';
+import type { Protocol } from './names.js';
+
+export interface Endpoint {
+  readonly ip: string;
+  readonly port: number;
+  /** `ip:port` (IPv6 bracketed): kube-proxy's identity and sort key for endpoints. */
+  readonly key: string;
+  readonly isLocal: boolean;
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+  readonly zoneHints: readonly string[];
+  readonly nodeHints: readonly string[];
+}
+
+/** (namespace, service, port name, protocol), the service-port-name key of kube-proxy. */
+export const portKey = (ns: string, svc: string, portName: string, proto: string): string => `${ns}/${svc}:${portName}/${proto}`;
+
+/**
+ * Builds, for one family, the endpoints of every service port key. Slices of each service are
+ * merged in slice-name order; duplicates (same ip:port) keep the first, unless a later one is
+ * local (kube-proxy favours isLocal=true). Lists are sorted by the `ip:port` string.
+ */
+export function buildEndpointsMap(slices: readonly EndpointSlice[], family: Family, nodeName: string): Map<string, Endpoint[]> {
+  const byKey = new Map<string, Map<string, Endpoint>>();
+  const ordered = [...slices].sort((a, b) => {
+    const ka = `${a.metadata.namespace ?? 'default'}/${a.metadata.name ?? ''}`;
+    const kb = `${b.metadata.namespace ?? 'default'}/${b.metadata.name ?? ''}`;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+  for (const s of ordered) {
+    if (s.addressType !== family) continue;
+    const labels = s.metadata.labels ?? {};
+    const svc = labels[SERVICE_NAME_LABEL];
+    const ns = s.metadata.namespace ?? 'default';
+    if (!svc || ns === '') continue;
+    if (labels[PROXY_NAME_LABEL] !== undefined || labels[HEADLESS_LABEL] !== undefined) continue;
+    for (const port of s.ports ?? []) {
+      // kube-proxy ignores ports with a nil/zero port number. A nil name cannot reach it: the
+      // API server defaults EndpointPort.name to "" (discovery/v1 SetDefaults_EndpointPort).
+      if (!port.port) continue;
+      const key = portKey(ns, svc, port.name ?? '', port.protocol ?? 'TCP');
+      let set = byKey.get(key);
+      if (!set) byKey.set(key, (set = new Map()));
+      for (const ep of s.endpoints ?? []) {
+        const first = ep.addresses[0];
+        if (first === undefined) continue;
+        const ip = parseIp(first);
+        if (!ip) continue;
+        const isLocal = nodeName !== '' && (ep.nodeName ?? '') === nodeName;
+        const c = ep.conditions ?? {};
+        const e: Endpoint = {
+          ip: ip.text,
+          port: port.port,
+          key: joinHostPort(ip.text, port.port),
+          isLocal,
+          ready: c.ready === undefined || c.ready === null || c.ready,
+          serving: c.serving === undefined || c.serving === null || c.serving,
+          terminating: c.terminating === true,
+          zoneHints: (ep.hints?.forZones ?? []).map((z) => z.name),
+          nodeHints: (ep.hints?.forNodes ?? []).map((n) => n.name),
+        };
+        if (!set.has(e.key) || isLocal) set.set(e.key, e);
+      }
+    }
+  }
+  const out = new Map<string, Endpoint[]>();
+  for (const [k, set] of byKey) out.set(k, [...set.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
+  return out;
+}
+
+/**
+ * v1 Endpoints → EndpointSlices, as the EndpointSlice mirroring controller does: only for
+ * selector-less Services, not for Endpoints labelled skip-mirror; one slice per subset and
+ * family; `addresses` ready, `notReadyAddresses` not ready.
+ */
+export function mirrorEndpoints(eps: Endpoints, serviceHasSelector: boolean): EndpointSlice[] {
+  if (serviceHasSelector) return [];
+  if ((eps.metadata.labels ?? {})[SKIP_MIRROR_LABEL] === 'true') return [];
+  const out: EndpointSlice[] = [];
+  (eps.subsets ?? []).forEach((ss, i) => {
+    for (const family of ['IPv4', 'IPv6'] as const) {
+      const pick = (list: typeof ss.addresses, ready: boolean) =>
+        (list ?? []).filter((a) => parseIp(a.ip)?.family === family).map((a) => ({
+          addresses: [a.ip],
+          conditions: { ready },
+          ...(a.nodeName ? { nodeName: a.nodeName } : {}),
+        }));
+      const endpoints = [...pick(ss.addresses, true), ...pick(ss.notReadyAddresses, false)];
+      if (endpoints.length === 0) continue;
+      out.push({
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: {
+          name: `${eps.metadata.name ?? ''}-mirror-${i}-${family === 'IPv4' ? '4' : '6'}`,
+          namespace: eps.metadata.namespace ?? 'default',
+          labels: { [SERVICE_NAME_LABEL]: eps.metadata.name ?? '' },
+        },
+        addressType: family,
+        endpoints,
+        ports: (ss.ports ?? []).map((p) => ({ name: p.name ?? '', port: p.port, protocol: (p.protocol ?? 'TCP') as Protocol })),
+      });
+    }
+  });
+  return out;
+}

@@ -1,0 +1,209 @@
+/**
+ * IP addresses and CIDRs, parsed and printed the way Go's net package (and so kube-proxy) does.
+ *
+ * Why not node:net? `isIP` only says yes/no; kube-proxy's behaviour depends on Go's rules:
+ * an IPv4-mapped IPv6 address (`::ffff:1.2.3.4`) *is* IPv4 (To4() != nil) and prints as
+ * `1.2.3.4`; IPv6 prints compressed, lower case (RFC 5952); IPv4 with leading zeros is rejected
+ * (Go ≥ 1.17). Pure code: no I/O.
+ */
+
+export type Family = 'IPv4' | 'IPv6';
+
+/** A parsed address: family, canonical text and a key whose string order is numeric order. */
+export interface Ip {
+  readonly family: Family;
+  readonly text: string;
+  /** `4` + 8 hex digits or `6` + 32 hex digits: comparing keys compares addresses (IPv4 first). */
+  readonly key: string;
+  readonly bytes: readonly number[];
+}
+
+export interface Cidr {
+  readonly family: Family;
+  /** Network address (host bits cleared). */
+  readonly ip: Ip;
+  readonly prefix: number;
+  /** Normalised `network/prefix`. */
+  readonly text: string;
+}
+
+function parseV4(s: string): number[] | null {
+  const parts = s.split('.');
+  if (parts.length !== 4) return null;
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return null;
+    if (p.length > 1 && p.startsWith('0')) return null; // Go rejects leading zeros (octal ambiguity).
+    const n = Number(p);
+    if (n > 255) return null;
+    out.push(n);
+  }
+  return out;
+}
+
+function parseV6(s: string): number[] | null {
+  if (s.length < 2 || s.length > 45) return null;
+  let tail: number[] = [];
+  let body = s;
+  const lastColon = s.lastIndexOf(':');
+  if (s.includes('.')) {
+    const v4 = parseV4(s.slice(lastColon + 1));
+    if (!v4) return null;
+    tail = v4;
+    body = s.slice(0, lastColon + 1) + '0:0'; // placeholder groups, replaced below
+  }
+  const dbl = body.indexOf('::');
+  if (dbl !== body.lastIndexOf('::')) return null;
+  const groupsOf = (part: string): number[] | null => {
+    if (part === '') return [];
+    const gs = part.split(':');
+    const out: number[] = [];
+    for (const g of gs) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+      out.push(parseInt(g, 16));
+    }
+    return out;
+  };
+  let groups: number[];
+  if (dbl >= 0) {
+    const head = groupsOf(body.slice(0, dbl));
+    const rest = groupsOf(body.slice(dbl + 2));
+    if (!head || !rest) return null;
+    const missing = 8 - head.length - rest.length;
+    if (missing < 1) return null;
+    groups = [...head, ...new Array<number>(missing).fill(0), ...rest];
+  } else {
+    const all = groupsOf(body);
+    if (!all || all.length !== 8) return null;
+    groups = all;
+  }
+  const bytes: number[] = [];
+  for (const g of groups) bytes.push(g >> 8, g & 0xff);
+  if (tail.length) bytes.splice(12, 4, ...tail);
+  return bytes;
+}
+
+const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+
+function formatV6(b: readonly number[]): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
+  // RFC 5952: compress the longest run (≥ 2) of zero groups, the first one on a tie.
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return hex.slice(0, bestStart).join(':') + '::' + hex.slice(bestStart + bestLen).join(':');
+}
+
+function makeIp(bytes: number[]): Ip {
+  const mapped = bytes.length === 16 && bytes.slice(0, 10).every((x) => x === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  if (bytes.length === 4 || mapped) {
+    const v4 = bytes.length === 4 ? bytes : bytes.slice(12);
+    return { family: 'IPv4', text: v4.join('.'), key: '4' + v4.map(hex2).join(''), bytes: v4 };
+  }
+  return { family: 'IPv6', text: formatV6(bytes), key: '6' + bytes.map(hex2).join(''), bytes };
+}
+
+const ipCache = new Map<string, Ip | null>();
+
+/** Parses an IP the way Go's net.ParseIP does; null when it is not one. Memoised (hot path). */
+export function parseIp(s: string): Ip | null {
+  const hit = ipCache.get(s);
+  if (hit !== undefined) return hit;
+  let result: Ip | null = null;
+  if (typeof s === 'string' && s.length <= 45) {
+    const v4 = s.includes(':') ? null : parseV4(s);
+    if (v4) result = makeIp(v4);
+    else if (s.includes(':')) {
+      const v6 = parseV6(s);
+      if (v6) result = makeIp(v6);
+    }
+  }
+  if (ipCache.size > 200_000) ipCache.clear();
+  ipCache.set(s, result);
+  return result;
+}
+
+/** Parses `addr/prefix`, normalising to the network address (`10.0.0.1/8` → `10.0.0.0/8`). */
+export function parseCidr(s: string): Cidr | null {
+  const slash = s.indexOf('/');
+  if (slash < 0) return null;
+  const addr = s.slice(0, slash);
+  const pfx = s.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(pfx)) return null;
+  const prefix = Number(pfx);
+  // A mapped IPv4 written in IPv6 CIDR form keeps IPv6 bit lengths in Go; keep it simple and
+  // parse the address part on its own, then check the prefix against the family.
+  const raw = addr.includes(':') ? parseV6(addr) : parseV4(addr);
+  if (!raw) return null;
+  const bits = raw.length * 8;
+  if (prefix > bits) return null;
+  const net = raw.map((byte, i) => {
+    const keep = Math.max(0, Math.min(8, prefix - i * 8));
+    return byte & ((0xff << (8 - keep)) & 0xff);
+  });
+  const ip = raw.length === 4 ? makeIp(net) : ipFromV6Bytes(net);
+  return { family: raw.length === 4 ? 'IPv4' : 'IPv6', ip, prefix, text: `${ip.text}/${prefix}` };
+}
+
+/** An IPv6 CIDR stays IPv6 even when its network address looks mapped. */
+function ipFromV6Bytes(bytes: number[]): Ip {
+  return { family: 'IPv6', text: formatV6(bytes), key: '6' + bytes.map(hex2).join(''), bytes };
+}
+
+/** Whether `cidr` contains `ip` (families must match). */
+export function cidrContains(cidr: Cidr, ip: Ip): boolean {
+  if (cidr.family !== ip.family) return false;
+  const a = cidr.ip.bytes;
+  const b = ip.bytes;
+  let bits = cidr.prefix;
+  for (let i = 0; bits > 0; i++, bits -= 8) {
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if ((a[i]! & mask) !== (b[i]! & mask)) return false;
+  }
+  return true;
+}
+
+export const isLoopback = (ip: Ip): boolean =>
+  ip.family === 'IPv4' ? ip.bytes[0] === 127 : ip.text === '::1';
+
+/** IPv6 link-local unicast fe80::/10. */
+export const isLinkLocalV6 = (ip: Ip): boolean =>
+  ip.family === 'IPv6' && ip.bytes[0] === 0xfe && (ip.bytes[1]! & 0xc0) === 0x80;
+
+export const isUnspecified = (ip: Ip): boolean => ip.bytes.every((b) => b === 0);
+
+export const isLinkLocalUnicast = (ip: Ip): boolean =>
+  ip.family === 'IPv4' ? ip.bytes[0] === 169 && ip.bytes[1] === 254 : isLinkLocalV6(ip);
+
+export const isLinkLocalMulticast = (ip: Ip): boolean =>
+  ip.family === 'IPv4'
+    ? ip.bytes[0] === 224 && ip.bytes[1] === 0 && ip.bytes[2] === 0
+    : ip.bytes[0] === 0xff && (ip.bytes[1]! & 0x0f) === 0x02;
+
+/** Host CIDR of an address: `/32` or `/128`. */
+export const hostCidr = (ip: Ip): string => `${ip.text}/${ip.family === 'IPv4' ? 32 : 128}`;
+
+/** `ip:port`, IPv6 bracketed (the form ipvsadm and kube-proxy's endpoint strings use). */
+export const joinHostPort = (ip: string, port: number): string =>
+  ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+
+export const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Address order of docs/artifacts.md: IPv4 before IPv6, then numeric. Unparsable text last. */
+export function compareIpText(a: string, b: string): number {
+  const pa = parseIp(a);
+  const pb = parseIp(b);
+  if (pa && pb) return compareKeys(pa.key, pb.key);
+  if (pa) return -1;
+  if (pb) return 1;
+  return compareKeys(a, b);
+}

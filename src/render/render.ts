@@ -1,0 +1,93 @@
+/**
+ * DesiredState → the artifact files (docs/artifacts.md). Pure: templates arrive as text.
+ *
+ * The templates only join ready-made lines (kube-proxy's LineBuffer idea): every word of every
+ * line is built here from validated, typed values, so no input string reaches an artifact
+ * unchecked. Handlebars is compiled with noEscape (it would turn `"` into `&quot;` inside
+ * iptables comments) and strict (a missing field throws instead of rendering nothing).
+ */
+import Handlebars from 'handlebars';
+import type { TemplateName } from '../load/read-assets.js';
+import { joinHostPort } from '../model/net.js';
+import { JUMP_RULES, KUBE_CHAINS, jumpRuleSpec } from '../model/names.js';
+import type { Protocol } from '../model/names.js';
+import type { DesiredState, FamilyPass, IpSet, VirtualServer } from '../model/types.js';
+
+export type Templates = Record<TemplateName, string>;
+
+export interface Artifacts {
+  readonly 'ipvsadm.restore': string;
+  readonly 'ipset.restore': string;
+  readonly 'iptables.restore': string;
+  readonly 'ip6tables.restore'?: string;
+}
+
+export type ArtifactName = keyof Artifacts;
+
+type Compiled = Record<'ipvsadm' | 'ipset' | 'iptables', HandlebarsTemplateDelegate>;
+
+const compiledCache = new WeakMap<Templates, Compiled>();
+
+function compile(t: Templates): Compiled {
+  let c = compiledCache.get(t);
+  if (!c) {
+    const opts = { noEscape: true, strict: true };
+    c = {
+      ipvsadm: Handlebars.compile(t['ipvsadm.restore.hbs'], opts),
+      ipset: Handlebars.compile(t['ipset.restore.hbs'], opts),
+      iptables: Handlebars.compile(t['iptables.restore.hbs'], opts),
+    };
+    compiledCache.set(t, c);
+  }
+  return c;
+}
+
+export const protocolSwitch = (p: Protocol): string => (p === 'TCP' ? '-t' : p === 'UDP' ? '-u' : '--sctp-service');
+
+/** `-A -t 10.0.0.1:80 -s rr [-b mh-port] [-p 10800]` */
+export function vsLine(v: VirtualServer): string {
+  const flags = v.flags.length ? ` -b ${v.flags.join(',')}` : '';
+  const persist = v.timeout > 0 ? ` -p ${v.timeout}` : '';
+  return `-A ${protocolSwitch(v.protocol)} ${joinHostPort(v.address.text, v.port)} -s ${v.scheduler}${flags}${persist}`;
+}
+
+export function rsLines(v: VirtualServer): string[] {
+  const head = `-a ${protocolSwitch(v.protocol)} ${joinHostPort(v.address.text, v.port)} -r `;
+  return v.realServers.map((r) => `${head}${joinHostPort(r.address.text, r.port)} -m -w ${r.weight}`);
+}
+
+export function setCreateLine(s: Pick<IpSet, 'name' | 'type' | 'family'>): string {
+  if (s.type === 'bitmap:port') return `create ${s.name} bitmap:port range 0-65535`;
+  return `create ${s.name} ${s.type} family ${s.family === 'IPv4' ? 'inet' : 'inet6'} hashsize 1024 maxelem 65536`;
+}
+
+export function jumpInsertLines(table: 'nat' | 'filter'): string[] {
+  return JUMP_RULES.filter((j) => j.table === table).map((j) => `-I ${j.from} 1 ${jumpRuleSpec(j)}`);
+}
+
+export function renderIptables(pass: FamilyPass, templates: Templates, jumps: { nat: readonly string[]; filter: readonly string[] } = { nat: jumpInsertLines('nat'), filter: jumpInsertLines('filter') }): string {
+  return compile(templates).iptables({
+    nat: { chains: KUBE_CHAINS.nat, rules: pass.nat, jumps: jumps.nat },
+    filter: { chains: KUBE_CHAINS.filter, rules: pass.filter, jumps: jumps.filter },
+  });
+}
+
+export function renderIpvsadm(vss: readonly VirtualServer[], timeouts: DesiredState['timeouts'] | null, templates: Templates): string {
+  const set = timeouts && (timeouts.tcp > 0 || timeouts.tcpfin > 0 || timeouts.udp > 0) ? timeouts : null;
+  return compile(templates).ipvsadm({ timeouts: set, services: vss.map((v) => ({ add: vsLine(v), servers: rsLines(v) })) });
+}
+
+export function renderIpset(sets: readonly IpSet[], templates: Templates): string {
+  return compile(templates).ipset({ sets: sets.map((s) => ({ name: s.name, create: setCreateLine(s), entries: s.entries })) });
+}
+
+export function renderArtifacts(state: DesiredState, templates: Templates): Artifacts {
+  const v4 = state.passes.find((p) => p.family === 'IPv4')!;
+  const v6 = state.passes.find((p) => p.family === 'IPv6');
+  return {
+    'ipvsadm.restore': renderIpvsadm(state.virtualServers, state.timeouts, templates),
+    'ipset.restore': renderIpset(state.passes.flatMap((p) => p.sets), templates),
+    'iptables.restore': renderIptables(v4, templates),
+    ...(v6 ? { 'ip6tables.restore': renderIptables(v6, templates) } : {}),
+  };
+}

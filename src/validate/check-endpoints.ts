@@ -1,0 +1,65 @@
+/**
+ * Semantic rules for EndpointSlices, Endpoints and Nodes (reference §6.2). Addresses reach the
+ * artifacts, so every one must be a valid IP of the slice's family.
+ */
+import { parseCidr, parseIp } from '../model/net.js';
+import type { EndpointSlice, Endpoints, Node } from '../model/k8s.js';
+import { SERVICE_NAME_LABEL } from '../model/k8s.js';
+import { isDns1123Label } from './reporter.js';
+import type { Reporter } from './reporter.js';
+import { show } from './check-schema.js';
+
+export function checkEndpointSlice(s: EndpointSlice, r: Reporter): void {
+  if (s.addressType === 'FQDN') return; // kube-proxy ignores FQDN slices
+  const label = s.metadata.labels?.[SERVICE_NAME_LABEL];
+  if (label === undefined || label === '') {
+    r.warn('SLICE_NO_SERVICE', '/metadata/labels', `EndpointSlice has no ${SERVICE_NAME_LABEL} label; kube-proxy ignores it`, `add the label ${SERVICE_NAME_LABEL}: <service name>`);
+  }
+  (s.endpoints ?? []).forEach((ep, i) => {
+    ep.addresses.forEach((a, j) => {
+      const p = parseIp(a);
+      const at = `/endpoints/${i}/addresses/${j}`;
+      if (!p) r.error('RULE_IP', at, `endpoint address ${show(a)} is not a valid IP address`);
+      else if (p.family !== s.addressType) r.error('RULE_ADDRESS_FAMILY', at, `endpoint address ${show(a)} is not an ${s.addressType} address (addressType is ${s.addressType})`, 'put each family\'s endpoints in a slice of that addressType');
+    });
+    if (ep.addresses.length > 1) r.warn('SLICE_EXTRA_ADDRESSES', `/endpoints/${i}/addresses`, `only the first address of an endpoint is used by kube-proxy; ${ep.addresses.length - 1} more ignored`);
+  });
+  const names = new Map<string, number>();
+  (s.ports ?? []).forEach((p, i) => {
+    const at = `/ports/${i}`;
+    if (p.name !== undefined && p.name !== null) {
+      if (p.name !== '' && !isDns1123Label(p.name)) r.error('RULE_PORT_NAME', `${at}/name`, `port name ${show(p.name)} is not a DNS-1123 label`);
+      if (names.has(p.name)) r.error('RULE_DUPLICATE_PORT_NAME', `${at}/name`, `port name ${show(p.name)} is used by ports ${names.get(p.name)} and ${i}`);
+      names.set(p.name, i);
+    }
+    if (p.port === undefined || p.port === null || p.port === 0) r.warn('SLICE_PORT_NO_NUMBER', at, 'EndpointSlice port has no port number; kube-proxy ignores it');
+  });
+}
+
+export function checkEndpoints(e: Endpoints, r: Reporter): void {
+  (e.subsets ?? []).forEach((ss, i) => {
+    for (const key of ['addresses', 'notReadyAddresses'] as const) {
+      (ss[key] ?? []).forEach((a, j) => {
+        if (!parseIp(a.ip)) r.error('RULE_IP', `/subsets/${i}/${key}/${j}/ip`, `endpoint address ${show(a.ip)} is not a valid IP address`);
+      });
+    }
+    const names = new Map<string, number>();
+    (ss.ports ?? []).forEach((p, j) => {
+      const n = p.name ?? '';
+      if (names.has(n)) r.error('RULE_DUPLICATE_PORT_NAME', `/subsets/${i}/ports/${j}/name`, `port name ${show(n)} is used twice in this subset`);
+      names.set(n, j);
+    });
+  });
+}
+
+export function checkNode(n: Node, r: Reporter): void {
+  (n.status?.addresses ?? []).forEach((a, i) => {
+    if ((a.type === 'InternalIP' || a.type === 'ExternalIP') && !parseIp(a.address)) {
+      r.error('RULE_IP', `/status/addresses/${i}/address`, `${a.type} ${show(a.address)} is not a valid IP address`);
+    }
+  });
+  const cidrs = [...(n.spec?.podCIDRs ?? []), ...(n.spec?.podCIDR ? [n.spec.podCIDR] : [])];
+  cidrs.forEach((c) => {
+    if (!parseCidr(c)) r.error('RULE_CIDR', '/spec/podCIDRs', `pod CIDR ${show(c)} is not a valid CIDR`);
+  });
+}

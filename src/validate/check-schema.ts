@@ -1,0 +1,117 @@
+/**
+ * Schema validation of every input object with ajv (allErrors), turning ajv's errors into
+ * diagnostics that keep the JSON path (cdk8s-cli drops it; users then cannot find the field).
+ */
+import { Ajv } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Diagnostic } from '../diag/diagnostic.js';
+import type { Manifest } from '../load/source.js';
+
+export type SchemaKind = 'Service' | 'EndpointSlice' | 'Endpoints' | 'Node' | 'KubeProxyConfiguration';
+
+/** apiVersion each kind must have; anything else of that kind is an error with a hint. */
+export const KIND_API_VERSION: Record<SchemaKind, string> = {
+  Service: 'v1',
+  EndpointSlice: 'discovery.k8s.io/v1',
+  Endpoints: 'v1',
+  Node: 'v1',
+  KubeProxyConfiguration: 'kubeproxy.config.k8s.io/v1alpha1',
+};
+
+export const isKnownKind = (k: string): k is SchemaKind => Object.prototype.hasOwnProperty.call(KIND_API_VERSION, k);
+
+export type Validators = Record<SchemaKind, ValidateFunction>;
+
+export function compileValidators(schemas: Record<SchemaKind, object>): Validators {
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+  const out = {} as Validators;
+  for (const k of Object.keys(schemas) as SchemaKind[]) out[k] = ajv.compile(schemas[k]);
+  return out;
+}
+
+export function checkSchema(m: Manifest, kind: SchemaKind, validators: Validators): Diagnostic[] {
+  const validate = validators[kind];
+  if (validate(m.value)) return [];
+  const errors = (validate.errors ?? []).filter(notNoise);
+  return errors.map((e) => toDiagnostic(e, m));
+}
+
+/** ajv reports an `anyOf`/`if` umbrella next to the real cause; keep the causes. */
+const notNoise = (e: ErrorObject): boolean => e.keyword !== 'if' && e.keyword !== 'anyOf';
+
+function toDiagnostic(e: ErrorObject, m: Manifest): Diagnostic {
+  const at = m.base + e.instancePath;
+  const field = e.instancePath.split('/').slice(1).join('.') || '(object)';
+  const base = { severity: 'error' as const, file: m.file, doc: m.doc, object: m.label };
+  switch (e.keyword) {
+    case 'required': {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      return { ...base, code: 'SCHEMA_REQUIRED', path: `${at}/${missing}`, summary: `${field === '(object)' ? '' : field + '.'}${missing} is required`, hint: `add ${missing} to ${field === '(object)' ? 'the object' : field}` };
+    }
+    case 'additionalProperties': {
+      const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      const known = Object.keys((e.parentSchema as { properties?: Record<string, unknown> }).properties ?? {});
+      const guess = closest(extra, known);
+      return { ...base, code: 'SCHEMA_UNKNOWN_FIELD', path: `${at}/${extra}`, summary: `unknown field ${field === '(object)' ? '' : field + '.'}${extra}`, hint: guess ? `did you mean ${guess}?` : `known fields: ${known.join(', ')}` };
+    }
+    case 'type':
+      return { ...base, code: 'SCHEMA_TYPE', path: at, summary: `${field} must be ${typeWords((e.params as { type: string | string[] }).type)}, got ${jsonType(e.data)}`, hint: 'quote strings, and write numbers and booleans without quotes' };
+    case 'enum':
+      return { ...base, code: 'SCHEMA_ENUM', path: at, summary: `${field} must be one of ${allowed(e)}, got ${show(e.data)}`, hint: 'values are case-sensitive' };
+    case 'const':
+      return { ...base, code: 'SCHEMA_CONST', path: at, summary: `${field} must be ${show((e.params as { allowedValue: unknown }).allowedValue)}, got ${show(e.data)}`, hint: field === 'apiVersion' ? `kube-proxy reads ${m.kind} only as ${show((e.params as { allowedValue: unknown }).allowedValue)}; convert the object (kubectl convert) or fetch it again with kubectl get -o yaml` : 'fix the value' };
+    case 'minimum':
+    case 'maximum':
+      return { ...base, code: 'SCHEMA_RANGE', path: at, summary: `${field} must be ${e.keyword === 'minimum' ? '>=' : '<='} ${String((e.params as { limit: number }).limit)}, got ${show(e.data)}`, hint: rangeHint(field) };
+    case 'minItems':
+    case 'maxItems':
+      return { ...base, code: 'SCHEMA_ITEMS', path: at, summary: `${field} must have ${e.keyword === 'minItems' ? 'at least' : 'at most'} ${String((e.params as { limit: number }).limit)} item(s)` };
+    case 'minLength':
+    case 'maxLength':
+      return { ...base, code: 'SCHEMA_LENGTH', path: at, summary: `${field} must be ${e.keyword === 'minLength' ? 'at least' : 'at most'} ${String((e.params as { limit: number }).limit)} characters long` };
+    case 'pattern':
+      return { ...base, code: 'SCHEMA_FORMAT', path: at, summary: `${field} has an invalid format: ${show(e.data)}`, hint: field.endsWith('Period') || field.endsWith('Timeout') ? 'durations are written like 30s, 15m or 1h30m' : 'check the value' };
+    default:
+      return { ...base, code: 'SCHEMA_INVALID', path: at, summary: `${field} ${e.message ?? 'is invalid'}` };
+  }
+}
+
+const rangeHint = (field: string): string =>
+  /nodePort|healthCheckNodePort/.test(field) ? 'node ports are 1-65535 (the API server allocates them from 30000-32767)'
+    : /port/.test(field) ? 'ports are 1-65535' : 'see the field documentation';
+
+const allowed = (e: ErrorObject): string => ((e.params as { allowedValues: unknown[] }).allowedValues).filter((v) => v !== null).map(show).join(', ');
+const typeWords = (t: string | string[]): string => (Array.isArray(t) ? t.filter((x) => x !== 'null') : [t]).map((x) => (x === 'integer' ? 'an integer' : x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : `a ${x}`)).join(' or ');
+const jsonType = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${show(v)}`);
+
+/** Values echoed in messages are JSON-quoted and cut, so no input can forge output lines. */
+export const show = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 80 ? s.slice(0, 77) + '...' : s;
+};
+
+/** The known name within edit distance 2, for "did you mean". */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) { bestD = d; best = c; }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 99;
+  const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0]!;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j]!;
+      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length]!;
+}
