@@ -560,12 +560,16 @@ case ${1:-} in
     host_main "$work/vm/out"
     dest=$repo/test/fixtures
     mkdir -p "$dest"
-    # keep the hand-written NORMALISATION.md across re-captures
-    norm=$(mktemp); [ -f "$dest/tool-output/NORMALISATION.md" ] && cp "$dest/tool-output/NORMALISATION.md" "$norm"
-    rm -rf "$dest/tool-output"
-    cp -r "$work/vm/out/tool-output" "$dest/tool-output"
-    [ -s "$norm" ] && cp "$norm" "$dest/tool-output/NORMALISATION.md"
-    rm -rf "$dest/tool-errors"; cp -r "$work/vm/out/tool-errors" "$dest/tool-errors"
+    # replace only what this script produces (per-tool folders and top-level files): other
+    # people keep their own fixtures under tool-output/ (e.g. tool-output/iptables/), and the
+    # hand-written NORMALISATION.md is never in the capture, so it is kept
+    for kind in tool-output tool-errors; do
+      mkdir -p "$dest/$kind"
+      for item in "$work/vm/out/$kind"/*; do
+        rm -rf "$dest/$kind/$(basename "$item")"
+        cp -r "$item" "$dest/$kind/"
+      done
+    done
     sort -o "$dest/tool-output/CASES.txt" "$dest/tool-output/CASES.txt"
     sort -o "$dest/tool-errors/CASES.txt" "$dest/tool-errors/CASES.txt"
     echo "capture: fixtures written to $dest (work dir $work)"
