@@ -72,7 +72,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (a.startsWith('--')) {
       name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
       inline = eq >= 0 ? a.slice(eq + 1) : undefined;
-    } else if (a.length > 2 && !OWN_FLAGS.some((f) => f.short === a[1])) {
+    } else if (a.length > 2 && (!OWN_FLAGS.some((f) => f.short === a[1]) || OWN_FLAGS.some((f) => f.name === (eq >= 0 ? a.slice(1, eq) : a.slice(1))))) {
       name = eq >= 0 ? a.slice(1, eq) : a.slice(1);
       inline = eq >= 0 ? a.slice(eq + 1) : undefined;
     } else {

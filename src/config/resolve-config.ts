@@ -14,7 +14,7 @@ import { SCHEDULERS } from '../model/names.js';
 import type { DetectLocalMode, ProxyConfig } from '../model/types.js';
 import { KUBE_PROXY_FLAGS, parseBool, parseDuration } from './flags.js';
 import type { KubeProxyFlag } from './flags.js';
-import { show } from '../validate/check-schema.js';
+import { closest, show } from '../validate/check-schema.js';
 
 /** A flag as typed: `--name=value` or `--name value`; bools may have no value. */
 export interface FlagValue {
@@ -77,10 +77,10 @@ function parseFlagText(f: KubeProxyFlag, text: string | undefined, diags: Diagno
     case 'bool': {
       if (text === undefined) return true;
       const b = parseBool(text);
-      return b === null ? bad('expected true or false') : b;
+      return b === null ? bad('expected true or false', `write --${f.name}, --${f.name}=true or --${f.name}=false`) : b;
     }
     case 'int': {
-      if (text === undefined || !/^-?\d+$/.test(text)) return bad('expected an integer');
+      if (text === undefined || !/^-?\d+$/.test(text)) return bad('expected an integer', `for example --${f.name}=14`);
       return Number(text);
     }
     case 'duration':
@@ -93,7 +93,7 @@ function parseFlagText(f: KubeProxyFlag, text: string | undefined, diags: Diagno
       for (const kv of (text ?? '').split(',').filter((s) => s !== '')) {
         const [k, v] = kv.split('=');
         const b = v === undefined ? null : parseBool(v.trim());
-        if (!k || b === null) return bad('expected Name=true|false pairs separated by commas');
+        if (!k || b === null) return bad('expected Name=true|false pairs separated by commas', 'for example --feature-gates=PreferSameTrafficDistribution=false');
         out[k.trim()] = b;
       }
       return out;
@@ -112,13 +112,33 @@ function dig(obj: Record<string, unknown>, path: readonly string[]): unknown {
   return cur;
 }
 
-function report(ctx: Ctx, name: string, code: string, summary: string, hint?: string, severity: 'error' | 'warning' = 'error'): void {
+function report(ctx: Ctx, name: string, code: string, summary: string, hint?: string, severity: 'error' | 'warning' = 'error', index?: number): void {
   const v = ctx.values.get(name);
+  // A list entry of the config file is pointed at directly (`/ipvs/excludeCIDRs/1`).
+  const sub = index !== undefined && Array.isArray(v?.raw) ? `/${index}` : '';
   const base = v?.src.where === 'config' && ctx.configFile
-    ? { file: ctx.configFile.file, doc: ctx.configFile.doc, path: ctx.configFile.base + v.src.path, object: ctx.configFile.label }
+    ? { file: ctx.configFile.file, doc: ctx.configFile.doc, path: ctx.configFile.base + v.src.path + sub, object: ctx.configFile.label }
     : { object: `flag --${name}` };
   ctx.diags.push({ severity, code, summary, ...base, ...(hint ? { hint } : {}) });
 }
+
+/** How the user wrote the setting: `ipvs.scheduler` from the config file, else `--ipvs-scheduler`. */
+function nameOf(ctx: Ctx, name: string): string {
+  const v = ctx.values.get(name);
+  if (v?.src.where === 'config') return v.src.path.slice(1).replace(/\//g, '.');
+  return `--${name}`;
+}
+
+/** The setting a mode needs, in the user's vocabulary. */
+function needs(ctx: Ctx, name: string): string {
+  const f = KUBE_PROXY_FLAGS.find((k) => k.name === name);
+  return ctx.configFile && f?.configPath ? `${f.configPath.join('.')} (or --${name})` : `--${name}`;
+}
+
+const suggestion = (word: string, options: readonly string[]): string => {
+  const c = options.find((o) => o.toLowerCase() === word.toLowerCase()) ?? closest(word, options);
+  return c ? `did you mean ${c}? ` : '';
+};
 
 function buildConfig(ctx: Ctx): ProxyConfig {
   const str = (n: string, d = ''): string => {
@@ -139,7 +159,7 @@ function buildConfig(ctx: Ctx): ProxyConfig {
     if (typeof v !== 'string') return d;
     const s = parseDuration(v);
     if (s === null) { report(ctx, n, 'CONFIG_INVALID', `${show(v)} is not a duration`, 'write durations like 30s, 15m or 1h30m'); return d; }
-    if (s < 0) { report(ctx, n, 'CONFIG_INVALID', `${n} must not be negative`); return d; }
+    if (s < 0) { report(ctx, n, 'CONFIG_INVALID', `${nameOf(ctx, n)} must not be negative, got ${show(v)}`, 'use 0 to keep the default'); return d; }
     return Math.trunc(s);
   };
 
@@ -150,52 +170,52 @@ function buildConfig(ctx: Ctx): ProxyConfig {
   }
   const scheduler = str('ipvs-scheduler') || 'rr';
   if (!(SCHEDULERS as readonly string[]).includes(scheduler)) {
-    report(ctx, 'ipvs-scheduler', 'CONFIG_SCHEDULER', `unknown IPVS scheduler ${show(scheduler)}`, `the kernel offers ${SCHEDULERS.join(' ')}`);
+    report(ctx, 'ipvs-scheduler', 'CONFIG_SCHEDULER', `unknown IPVS scheduler ${show(scheduler)}`, `${suggestion(scheduler, SCHEDULERS)}the kernel offers ${SCHEDULERS.join(' ')}`);
   }
   const cidrList = (n: string, what: string): Cidr[] =>
-    list(n).flatMap((c) => {
+    list(n).flatMap((c, i) => {
       const p = parseCidr(c);
-      if (!p) report(ctx, n, 'CONFIG_CIDR', `${what} ${show(c)} is not a valid CIDR`, 'write CIDRs like 10.0.0.0/8 or fd00::/64');
+      if (!p) report(ctx, n, 'CONFIG_CIDR', `${what} ${show(c)} is not a valid CIDR`, 'write CIDRs like 10.0.0.0/8 or fd00::/64', 'error', i);
       return p ? [p] : [];
     });
   const excludeCIDRs = cidrList('ipvs-exclude-cidrs', 'exclude CIDR');
   const bit = int('iptables-masquerade-bit', 14);
-  if (!Number.isInteger(bit) || bit < 0 || bit > 31) report(ctx, 'iptables-masquerade-bit', 'CONFIG_RANGE', `masquerade bit must be 0-31, got ${bit}`);
+  if (!Number.isInteger(bit) || bit < 0 || bit > 31) report(ctx, 'iptables-masquerade-bit', 'CONFIG_RANGE', `${nameOf(ctx, 'iptables-masquerade-bit')} must be 0-31, got ${bit}`, 'it is a bit number of the 32-bit packet mark (kube-proxy\'s default is 14)');
   const clusterCIDRs = cidrList('cluster-cidr', 'cluster CIDR');
   if (clusterCIDRs.length > 2 || (clusterCIDRs.length === 2 && clusterCIDRs[0]!.family === clusterCIDRs[1]!.family)) {
-    report(ctx, 'cluster-cidr', 'CONFIG_CIDR', 'cluster CIDR takes one CIDR, or two of different families (dual stack)');
+    report(ctx, 'cluster-cidr', 'CONFIG_CIDR', `${nameOf(ctx, 'cluster-cidr')} takes one CIDR, or two of different families (dual stack), got ${show(str('cluster-cidr'))}`, 'write e.g. 10.244.0.0/16 or 10.244.0.0/16,fd00:10:244::/56');
   }
   const dlm = str('detect-local-mode') || 'ClusterCIDR';
   const modes: DetectLocalMode[] = ['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix'];
-  if (!(modes as string[]).includes(dlm)) report(ctx, 'detect-local-mode', 'CONFIG_ENUM', `unknown detect-local-mode ${show(dlm)}`, `one of ${modes.join(', ')}`);
+  if (!(modes as string[]).includes(dlm)) report(ctx, 'detect-local-mode', 'CONFIG_ENUM', `unknown ${nameOf(ctx, 'detect-local-mode')} ${show(dlm)}`, `${suggestion(dlm, modes)}one of ${modes.join(', ')} (case-sensitive)`);
   const bridge = str('pod-bridge-interface');
   const prefix = str('pod-interface-name-prefix');
-  if (dlm === 'BridgeInterface' && bridge === '') report(ctx, 'detect-local-mode', 'CONFIG_REQUIRED', 'detect-local-mode BridgeInterface needs --pod-bridge-interface');
-  if (dlm === 'InterfaceNamePrefix' && prefix === '') report(ctx, 'detect-local-mode', 'CONFIG_REQUIRED', 'detect-local-mode InterfaceNamePrefix needs --pod-interface-name-prefix');
+  if (dlm === 'BridgeInterface' && bridge === '') report(ctx, 'detect-local-mode', 'CONFIG_REQUIRED', `${nameOf(ctx, 'detect-local-mode')} BridgeInterface needs ${needs(ctx, 'pod-bridge-interface')}`, 'name the bridge the pods are attached to (e.g. cbr0), or choose another mode');
+  if (dlm === 'InterfaceNamePrefix' && prefix === '') report(ctx, 'detect-local-mode', 'CONFIG_REQUIRED', `${nameOf(ctx, 'detect-local-mode')} InterfaceNamePrefix needs ${needs(ctx, 'pod-interface-name-prefix')}`, 'give the prefix of the pods\' interface names (e.g. veth), or choose another mode');
   for (const [n, v] of [['pod-bridge-interface', bridge], ['pod-interface-name-prefix', prefix]] as const) {
     // The value lands in an iptables rule (`! -i NAME`): only what Linux allows in a name.
     if (v !== '' && !/^[A-Za-z0-9_.@:-]{1,15}$/.test(v)) report(ctx, n, 'CONFIG_INTERFACE', `${show(v)} is not a valid interface name`, 'Linux interface names are 1-15 characters without spaces, "/" or quotes');
   }
   const npa = list('nodeport-addresses');
-  if (npa.includes('primary') && npa.length > 1) report(ctx, 'nodeport-addresses', 'CONFIG_NODEPORT_ADDRESSES', "can't use both 'primary' and CIDRs in nodePortAddresses");
+  if (npa.includes('primary') && npa.length > 1) report(ctx, 'nodeport-addresses', 'CONFIG_NODEPORT_ADDRESSES', `can't use both 'primary' and CIDRs in ${nameOf(ctx, 'nodeport-addresses')}`, "give either exactly one entry 'primary', or only CIDRs");
   else if (!npa.includes('primary')) cidrList('nodeport-addresses', 'node port address');
   const hostname = str('hostname-override').trim().toLowerCase();
-  if (ctx.values.has('hostname-override') && hostname === '') report(ctx, 'hostname-override', 'CONFIG_HOSTNAME', 'hostname-override is empty');
+  if (ctx.values.has('hostname-override') && hostname === '') report(ctx, 'hostname-override', 'CONFIG_HOSTNAME', `${nameOf(ctx, 'hostname-override')} is empty`, 'give the node name, as in the Node object\'s metadata.name');
   if (hostname !== '' && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(hostname)) report(ctx, 'hostname-override', 'CONFIG_HOSTNAME', `${show(hostname)} is not a valid node name`, 'node names are DNS subdomains: lower-case letters, digits, "-" and "."');
   const bindAddress = str('bind-address') || '0.0.0.0';
-  if (!parseIp(bindAddress)) report(ctx, 'bind-address', 'CONFIG_IP', `bind address ${show(bindAddress)} is not a valid IP address`);
+  if (!parseIp(bindAddress)) report(ctx, 'bind-address', 'CONFIG_IP', `${nameOf(ctx, 'bind-address')} ${show(bindAddress)} is not a valid IP address`, 'write an address like 0.0.0.0, :: or 192.168.0.10 (no port)');
   for (const n of ['healthz-bind-address', 'metrics-bind-address']) {
     const v = str(n);
-    if (v !== '' && !validHostPort(v)) report(ctx, n, 'CONFIG_ADDRESS', `${show(v)} must be IP:port with a port from 1 to 65535`);
+    if (v !== '' && !validHostPort(v)) report(ctx, n, 'CONFIG_ADDRESS', `${nameOf(ctx, n)} ${show(v)} must be IP:port with a port from 1 to 65535`, 'for example 0.0.0.0:10256, or [::]:10256 for IPv6');
   }
   const oom = int('oom-score-adj', -999);
-  if (oom < -1000 || oom > 1000) report(ctx, 'oom-score-adj', 'CONFIG_RANGE', `oomScoreAdj must be -1000..1000, got ${oom}`);
+  if (oom < -1000 || oom > 1000) report(ctx, 'oom-score-adj', 'CONFIG_RANGE', `${nameOf(ctx, 'oom-score-adj')} must be -1000..1000, got ${oom}`, 'kube-proxy\'s default is -999');
   const syncPeriod = seconds('ipvs-sync-period', 30);
   const minSync = seconds('ipvs-min-sync-period', 0);
-  if (ctx.values.has('ipvs-sync-period') && syncPeriod <= 0) report(ctx, 'ipvs-sync-period', 'CONFIG_RANGE', 'syncPeriod must be greater than 0');
-  if (minSync > syncPeriod) report(ctx, 'ipvs-min-sync-period', 'CONFIG_RANGE', 'minSyncPeriod must not be greater than syncPeriod');
-  if (ctx.values.has('config-sync-period') && seconds('config-sync-period', 900) <= 0) report(ctx, 'config-sync-period', 'CONFIG_RANGE', 'configSyncPeriod must be greater than 0');
-  for (const n of ['conntrack-max-per-core', 'conntrack-min']) if (int(n, 0) < 0) report(ctx, n, 'CONFIG_RANGE', `${n} must not be negative`);
+  if (ctx.values.has('ipvs-sync-period') && syncPeriod <= 0) report(ctx, 'ipvs-sync-period', 'CONFIG_RANGE', `${nameOf(ctx, 'ipvs-sync-period')} must be greater than 0`, 'kube-proxy\'s default is 30s');
+  if (minSync > syncPeriod) report(ctx, 'ipvs-min-sync-period', 'CONFIG_RANGE', `${nameOf(ctx, 'ipvs-min-sync-period')} (${minSync}s) must not be greater than ${nameOf(ctx, 'ipvs-sync-period')} (${syncPeriod}s)`, 'lower the minimum or raise the sync period');
+  if (ctx.values.has('config-sync-period') && seconds('config-sync-period', 900) <= 0) report(ctx, 'config-sync-period', 'CONFIG_RANGE', `${nameOf(ctx, 'config-sync-period')} must be greater than 0`, 'kube-proxy\'s default is 15m');
+  for (const n of ['conntrack-max-per-core', 'conntrack-min']) if (int(n, 0) < 0) report(ctx, n, 'CONFIG_RANGE', `${nameOf(ctx, n)} must not be negative`, 'use 0 for the kernel default');
   const gates = (ctx.values.get('feature-gates')?.raw ?? {}) as Record<string, boolean>;
   return {
     mode: mode || 'ipvs',

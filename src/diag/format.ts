@@ -13,6 +13,7 @@ export function formatDiagnostic(d: Diagnostic): string {
 }
 
 /** User text (names, values) never spans lines in our output. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must not reach a terminal
 const oneLine = (s: string): string => s.replace(/[\r\n\t\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 
 export function formatDiagnostics(diags: readonly Diagnostic[]): string {

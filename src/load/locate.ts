@@ -32,7 +32,7 @@ export function locateDiagnostics(diags: readonly Diagnostic[], files: readonly 
     if (!parsed || !Array.isArray(parsed.docs)) return d;
     const doc = parsed.docs[d.doc ?? 0];
     if (!doc) return d;
-    const offset = offsetOf(doc.contents as YamlNode | null, splitPointer(d.path ?? ''));
+    const offset = offsetOf(doc.contents, splitPointer(d.path ?? ''));
     if (offset === undefined) return d;
     const { line, col } = parsed.lc.linePos(offset);
     return { ...d, pos: { line, col } };

@@ -12,6 +12,7 @@
 import yaml from 'js-yaml';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { pointer } from '../diag/diagnostic.js';
+import { show } from '../validate/check-schema.js';
 import type { Manifest, SourceFile } from './source.js';
 
 /** YAML 1.2 core schema (no timestamps → Date, no !!binary), plus `<<` merge keys as kubectl allows. */
@@ -35,16 +36,40 @@ export function parseManifests(files: readonly SourceFile[]): ParseResult {
   const manifests: Manifest[] = [];
   const diags: Diagnostic[] = [];
   for (const f of files) parseFile(f, manifests, diags);
+  if (manifests.length === 0 && !diags.some((d) => d.severity === 'error')) {
+    // Kept a warning, not an error: kube-proxy with no Services is a real state (the base chains
+    // and empty sets; upstream scenarios compile it). But an empty input is more often a mistake
+    // (an empty directory, a failed `kubectl get … > file`), so it is said once, loudly.
+    const emptyFiles = diags.filter((d) => d.code === 'INPUT_EMPTY').length;
+    diags.splice(0, diags.length, ...diags.filter((d) => d.code !== 'INPUT_EMPTY'));
+    diags.push({
+      severity: 'warning', code: 'INPUT_NO_OBJECTS',
+      summary: files.length === 0
+        ? 'the inputs hold no *.yaml, *.yml or *.json files: compiling a node without Services'
+        : `the inputs hold no Kubernetes objects (${emptyFiles === files.length ? `${files.length} file(s), empty or comments only` : 'only empty lists'}): compiling a node without Services`,
+      hint: 'check the -f paths; plan/apply of this result would remove every IPVS virtual server of the node',
+    });
+  }
   return { manifests, diags };
 }
 
 function parseFile(f: SourceFile, out: Manifest[], diags: Diagnostic[]): void {
   let docs: unknown[];
   const trimmed = f.text.trimStart();
-  const looksJson = /\.json$/i.test(f.path) || trimmed.startsWith('{') || trimmed.startsWith('[');
+  const isJsonFile = /\.json$/i.test(f.path);
+  const startsJson = trimmed.startsWith('{') || trimmed.startsWith('[');
   try {
-    if (looksJson && (trimmed.startsWith('{') || trimmed.startsWith('['))) docs = [JSON.parse(f.text)];
-    else docs = yaml.loadAll(f.text, null, { schema: SCHEMA, filename: f.path });
+    let json: unknown[] | undefined;
+    if (startsJson) {
+      try {
+        json = [JSON.parse(f.text)];
+      } catch (e) {
+        // A *.json file must be JSON; anything else starting with { or [ may be YAML flow style.
+        if (isJsonFile) throw e;
+      }
+    }
+    // maxDepth: js-yaml's own nesting limit (default 100), set to ours so both parsers agree.
+    docs = json ?? yaml.loadAll(f.text, null, { schema: SCHEMA, filename: f.path, maxDepth: LIMITS.depth } as yaml.LoadOptions);
   } catch (e) {
     diags.push(syntaxDiagnostic(f, e));
     return;
@@ -58,7 +83,7 @@ function parseFile(f: SourceFile, out: Manifest[], diags: Diagnostic[]): void {
     // A document without aliases cannot hold more values than it has bytes; an alias bomb can.
     const guard = guardTree(doc, Math.max(LIMITS.nodesPerDocument, f.text.length));
     if (guard) {
-      diags.push({ ...guard, file: f.path, doc: i });
+      diags.push({ ...guard, file: f.path, doc: i, ...objectLabel(doc) });
       return;
     }
     collect(doc, f.path, i, '', out, diags);
@@ -67,7 +92,10 @@ function parseFile(f: SourceFile, out: Manifest[], diags: Diagnostic[]): void {
 
 function collect(value: unknown, file: string, doc: number, base: string, out: Manifest[], diags: Diagnostic[]): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    diags.push({ severity: 'error', code: 'DOC_NOT_OBJECT', file, doc, path: base, summary: `expected a Kubernetes object (a mapping with apiVersion and kind), found ${describe(value)}` });
+    diags.push({
+      severity: 'error', code: 'DOC_NOT_OBJECT', file, doc, path: base, summary: `expected a Kubernetes object (a mapping with apiVersion and kind), found ${describe(value)}`,
+      hint: Array.isArray(value) ? 'separate several objects with --- lines, or wrap them as kind: List with items:' : 'each YAML document (between --- lines) must be one Kubernetes object',
+    });
     return;
   }
   const obj = value as Record<string, unknown>;
@@ -79,9 +107,13 @@ function collect(value: unknown, file: string, doc: number, base: string, out: M
     return;
   }
   if (typeof kind !== 'string' || typeof apiVersion !== 'string') {
+    const missing = typeof kind !== 'string' ? 'kind' : 'apiVersion';
+    const present = obj[missing] !== undefined && obj[missing] !== null;
+    const md = obj['metadata'];
+    const named = typeof md === 'object' && md !== null && typeof (md as Record<string, unknown>)['name'] === 'string' ? ` ${show((md as Record<string, unknown>)['name'])}` : '';
     diags.push({
-      severity: 'error', code: 'DOC_NO_KIND', file, doc, path: base,
-      summary: `object has no ${typeof kind !== 'string' ? 'kind' : 'apiVersion'}`,
+      severity: 'error', code: 'DOC_NO_KIND', file, doc, path: present ? `${base}/${missing}` : base,
+      summary: present ? `object${named}: ${missing} must be a string, got ${show(obj[missing])}` : `object${named} has no ${missing}`,
       hint: 'every document must be a Kubernetes object with apiVersion and kind (for example apiVersion: v1, kind: Service)',
     });
     return;
@@ -89,7 +121,26 @@ function collect(value: unknown, file: string, doc: number, base: string, out: M
   const meta = obj['metadata'] as Record<string, unknown> | undefined;
   const name = typeof meta?.['name'] === 'string' ? meta['name'] : '<unnamed>';
   const ns = typeof meta?.['namespace'] === 'string' ? meta['namespace'] : '';
-  out.push({ kind, apiVersion, value: obj, file, doc, base, label: `${kind} ${ns ? `${ns}/` : ''}${name}` });
+  // A KubeProxyConfiguration has no metadata: it is named by its kind alone.
+  const label = kind === 'KubeProxyConfiguration' && name === '<unnamed>' ? kind : `${kind} ${ns ? `${ns}/` : ''}${name}`;
+  out.push({ kind, apiVersion, value: obj, file, doc, base, label });
+}
+
+/** `{ object: 'Service shop/web' }` for a refused document that still names itself; else nothing. */
+function objectLabel(doc: unknown): { object?: string } {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return {};
+  const o = doc as Record<string, unknown>;
+  const md = Object.prototype.hasOwnProperty.call(o, 'metadata') ? o['metadata'] : undefined;
+  const get = (v: unknown, k: string): string | undefined => {
+    if (typeof v !== 'object' || v === null || !Object.prototype.hasOwnProperty.call(v, k)) return undefined;
+    const x = (v as Record<string, unknown>)[k];
+    return typeof x === 'string' ? x : undefined;
+  };
+  const kind = get(o, 'kind');
+  if (kind === undefined) return {};
+  const name = get(md, 'name');
+  const ns = get(md, 'namespace');
+  return { object: `${kind}${name !== undefined ? ` ${ns ? `${ns}/` : ''}${name}` : ''}` };
 }
 
 const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : `a ${typeof v}`);
@@ -147,17 +198,110 @@ function syntaxDiagnostic(f: SourceFile, e: unknown): Diagnostic {
   const ex = e as { name?: string; reason?: string; message?: string; mark?: { line: number; column: number } };
   if (ex.name === 'YAMLException') {
     const pos = ex.mark ? { line: ex.mark.line + 1, col: ex.mark.column + 1 } : undefined;
-    return { severity: 'error', code: 'YAML_SYNTAX', file: f.path, ...(pos ? { pos } : {}), summary: `YAML syntax error: ${ex.reason ?? ex.message ?? 'unknown'}`, hint: 'check indentation and quoting around this position' };
+    const reason = ex.reason ?? ex.message ?? 'unknown';
+    if (/nesting exceeded maxDepth/.test(reason)) {
+      return { severity: 'error', code: 'INPUT_TOO_DEEP', file: f.path, ...(pos ? { pos } : {}), summary: `document is nested more than ${LIMITS.depth} levels deep`, hint: 'Kubernetes objects are at most about ten levels deep; this input is not one' };
+    }
+    return { severity: 'error', code: 'YAML_SYNTAX', file: f.path, ...(pos ? { pos } : {}), summary: `YAML syntax error: ${reason}`, hint: yamlHint(reason) };
   }
-  // JSON.parse: "Unexpected token } in JSON at position 42" / "... (line 3 column 5)"
-  const msg = ex.message ?? String(e);
-  const at = /position (\d+)/.exec(msg);
-  let pos;
-  if (at) {
-    const offset = Number(at[1]);
-    const before = f.text.slice(0, offset);
-    const line = before.split('\n').length;
-    pos = { line, col: offset - before.lastIndexOf('\n') };
+  // JSON.parse's messages differ between Node versions and often carry no position
+  // ("Unexpected token ']', ..."x"... is not valid JSON"): find the offending offset ourselves.
+  const found = jsonErrorAt(f.text);
+  const offset = found?.offset ?? 0;
+  const before = f.text.slice(0, offset);
+  const line = before.split('\n').length;
+  const pos = { line, col: offset - before.lastIndexOf('\n') };
+  const what = found?.what ?? (ex.message ?? String(e)).replace(/ in JSON at position \d+.*$/s, '');
+  return { severity: 'error', code: 'JSON_SYNTAX', file: f.path, pos, summary: `JSON syntax error: ${what}`, hint: 'check for a missing or extra comma, quote or bracket near this position (JSON allows no trailing commas and no comments)' };
+}
+
+const yamlHint = (reason: string): string =>
+  /duplicated mapping key/.test(reason) ? 'a key may appear only once in a mapping; remove or rename one of the two'
+    : /tab characters/.test(reason) ? 'indent with spaces; YAML does not allow tabs for indentation'
+      : /unidentified alias/.test(reason) ? 'an alias *NAME needs an anchor &NAME earlier in the same document'
+        : /end of the stream/.test(reason) ? 'a quote or bracket opened earlier is never closed'
+          : 'check indentation and quoting around this position';
+
+/**
+ * Offset and description of the first JSON syntax error, or null when the text is valid JSON.
+ * Iterative (no recursion), so hostile nesting cannot overflow the stack; runs only after
+ * JSON.parse has failed.
+ */
+export function jsonErrorAt(text: string): { offset: number; what: string } | null {
+  let i = 0;
+  const n = text.length;
+  const stack: ('{' | '[')[] = [];
+  const ws = (): void => { while (i < n && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++; };
+  const tokenAt = (): string => (i >= n ? 'end of input' : /[!-~]/.test(text[i]!) ? `unexpected '${text[i]!}'` : `unexpected ${JSON.stringify(text[i])}`);
+  const fail = (expected: string): { offset: number; what: string } => ({ offset: Math.min(i, n), what: `${tokenAt()}, expected ${expected}` });
+  const str = (): boolean => {
+    i++; // opening quote
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) { i++; return true; }
+      if (c < 0x20) return false;
+      if (c === 0x5c) {
+        const esc = text[i + 1];
+        if (esc === 'u') { if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) { i++; return false; } i += 6; continue; }
+        if (esc === undefined || !'"\\/bfnrt'.includes(esc)) { i++; return false; }
+        i += 2;
+        continue;
+      }
+      i++;
+    }
+    return false;
+  };
+  const scalar = (): boolean => {
+    const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
+    if (!m) return false;
+    i += m[0].length;
+    return true;
+  };
+  // value: parse one value; returns false on error (i at the error)
+  let expectValue = true;
+  ws();
+  for (;;) {
+    if (expectValue) {
+      ws();
+      const c = text[i];
+      if (c === '{') {
+        i++; ws();
+        if (text[i] === '}') { i++; expectValue = false; }
+        else {
+          if (text[i] !== '"') return fail('a "quoted" key or }');
+          if (!str()) return { offset: i, what: 'invalid escape or control character in a string' };
+          ws();
+          if (text[i] !== ':') return fail('":"');
+          i++;
+          stack.push('{');
+          continue;
+        }
+      } else if (c === '[') {
+        i++; ws();
+        if (text[i] === ']') { i++; expectValue = false; }
+        else { stack.push('['); continue; }
+      } else if (c === '"') {
+        if (!str()) return { offset: i, what: 'invalid escape or control character in a string' };
+        expectValue = false;
+      } else if (!scalar()) return fail('a value');
+      else expectValue = false;
+    }
+    ws();
+    const top = stack.at(-1);
+    if (top === undefined) return i < n ? fail('end of input') : null;
+    if (text[i] === ',') {
+      i++; ws();
+      if (top === '{') {
+        if (text[i] !== '"') return fail('a "quoted" key (no trailing comma before })');
+        if (!str()) return { offset: i, what: 'invalid escape or control character in a string' };
+        ws();
+        if (text[i] !== ':') return fail('":"');
+        i++;
+      } else if (text[i] === ']') return fail('a value (no trailing comma before ])');
+      expectValue = true;
+      continue;
+    }
+    if ((top === '{' && text[i] === '}') || (top === '[' && text[i] === ']')) { i++; stack.pop(); continue; }
+    return fail(top === '{' ? '"," or "}"' : '"," or "]"');
   }
-  return { severity: 'error', code: 'JSON_SYNTAX', file: f.path, ...(pos ? { pos } : {}), summary: `JSON syntax error: ${msg}`, hint: 'check for a missing comma, quote or bracket near this position' };
 }

@@ -44,6 +44,7 @@ export function readInputs(args: readonly string[], opts: ReadOptions): { files:
         diags.push({ severity: 'error', code: 'INPUT_UNREADABLE', summary: `cannot read directory ${display(abs)}: ${(e as Error).message}` });
         return;
       }
+      const before = files.length + diags.length;
       for (const n of names) {
         if (n.startsWith('.')) continue; // editors' swap files, .git
         const child = join(abs, n);
@@ -54,6 +55,9 @@ export function readInputs(args: readonly string[], opts: ReadOptions): { files:
           continue;
         }
         if (cst.isDirectory() || INPUT_EXT.test(n)) addFile(child, false);
+      }
+      if (explicit && files.length + diags.length === before) {
+        diags.push({ severity: 'warning', code: 'INPUT_EMPTY_DIR', file: display(abs), summary: 'directory holds no *.yaml, *.yml or *.json files', hint: 'inputs are found by these extensions, in subdirectories too; hidden files (.name) are skipped' });
       }
       return;
     }
@@ -106,12 +110,50 @@ function tooLarge(path: string, size: number, max: number): Diagnostic {
 /** Binary or non-UTF-8 input is refused before any parser sees it. */
 export function checkBytes(path: string, buf: Buffer, max: number): Diagnostic | null {
   if (buf.length > max) return tooLarge(path, buf.length, max);
+  if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff)) {
+    return { severity: 'error', code: 'INPUT_ENCODING', file: path, summary: 'input is UTF-16 text (it starts with a UTF-16 byte order mark)', hint: 'save the file as UTF-8; Windows PowerShell 5 writes UTF-16 with ">" (use | Out-File -Encoding utf8)' };
+  }
   const nul = buf.indexOf(0);
-  if (nul >= 0) return { severity: 'error', code: 'INPUT_BINARY', file: path, summary: `input contains a NUL byte at offset ${nul}`, hint: 'inputs are YAML or JSON text' };
+  if (nul >= 0) return { severity: 'error', code: 'INPUT_BINARY', file: path, pos: bytePos(buf, nul), summary: `input contains a NUL byte (offset ${nul})`, hint: 'inputs are YAML or JSON text; is this a binary or compressed file?' };
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(buf);
   } catch {
-    return { severity: 'error', code: 'INPUT_ENCODING', file: path, summary: 'input is not valid UTF-8', hint: 'save the file as UTF-8 (kubectl always writes UTF-8)' };
+    const at = firstInvalidUtf8(buf);
+    return { severity: 'error', code: 'INPUT_ENCODING', file: path, pos: bytePos(buf, at), summary: `input is not valid UTF-8 (byte 0x${(buf[at] ?? 0).toString(16).padStart(2, '0')} at offset ${at})`, hint: 'save the file as UTF-8 (kubectl always writes UTF-8); Latin-1 or Windows-1252 text must be converted, e.g. iconv -f latin1 -t utf-8' };
   }
   return null;
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(buf: Buffer): number {
+  // Binary search on the longest valid prefix (a cut inside a sequence is valid with stream: true).
+  let lo = 0;
+  let hi = buf.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, mid), { stream: true });
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
+  }
+  // The longest valid prefix may end inside a multi-byte sequence whose next byte is the bad
+  // one (Latin-1 "é" = 0xE9 then "\n"): report the sequence's first byte, the one to fix.
+  let at = lo;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, lo));
+  } catch {
+    while (at > 0 && lo - at < 3 && ((buf[at - 1] ?? 0) & 0xc0) === 0x80) at--;
+    if (at > 0 && (buf[at - 1] ?? 0) >= 0xc0) at--;
+  }
+  return at;
+}
+
+/** 1-based line and column (in characters of the valid text before it) of a byte offset. */
+function bytePos(buf: Buffer, offset: number): { line: number; col: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = buf.indexOf(10); i >= 0 && i < offset; i = buf.indexOf(10, i + 1)) { line++; start = i + 1; }
+  return { line, col: buf.subarray(start, offset).toString('utf8').length + 1 };
 }

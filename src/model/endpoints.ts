@@ -49,7 +49,7 @@ export function buildEndpointsMap(slices: readonly EndpointSlice[], family: Fami
       if (!port.port) continue;
       const key = portKey(ns, svc, port.name ?? '', port.protocol ?? 'TCP');
       let set = byKey.get(key);
-      if (!set) byKey.set(key, (set = new Map()));
+      if (!set) byKey.set(key, (set = new Map<string, Endpoint>()));
       for (const ep of s.endpoints ?? []) {
         const first = ep.addresses[0];
         if (first === undefined) continue;

@@ -15,7 +15,7 @@ export class SetBuilder {
 
   private put(id: SetId, text: string, key: string): void {
     let m = this.sets.get(id);
-    if (!m) this.sets.set(id, (m = new Map()));
+    if (!m) this.sets.set(id, (m = new Map<string, string>()));
     m.set(text, key);
   }
 

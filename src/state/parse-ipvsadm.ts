@@ -228,7 +228,7 @@ function parseListService(t: string[], fail: (why: string) => never): LiveVirtua
   } else {
     if (protoTok !== 'TCP' && protoTok !== 'UDP' && protoTok !== 'SCTP') fail(`unknown protocol ${protoTok}`);
     const hp = parseHostPort(t[k++] ?? '') ?? fail('bad service address (numeric output needed: -n)');
-    vs = { protocol: protoTok as LiveProtocol, address: hp.address, port: hp.port, scheduler: '', flags: [], timeout: 0, realServers: [] };
+    vs = { protocol: protoTok, address: hp.address, port: hp.port, scheduler: '', flags: [], timeout: 0, realServers: [] };
   }
   vs.scheduler = t[k++] ?? fail('no scheduler');
   const raw: string[] = [];

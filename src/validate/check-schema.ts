@@ -41,7 +41,7 @@ const notNoise = (e: ErrorObject): boolean => e.keyword !== 'if' && e.keyword !=
 
 function toDiagnostic(e: ErrorObject, m: Manifest): Diagnostic {
   const at = m.base + e.instancePath;
-  const field = e.instancePath.split('/').slice(1).join('.') || '(object)';
+  const field = fieldName(e.instancePath) || '(object)';
   const base = { severity: 'error' as const, file: m.file, doc: m.doc, object: m.label };
   switch (e.keyword) {
     case 'required': {
@@ -55,17 +55,21 @@ function toDiagnostic(e: ErrorObject, m: Manifest): Diagnostic {
       return { ...base, code: 'SCHEMA_UNKNOWN_FIELD', path: `${at}/${extra}`, summary: `unknown field ${field === '(object)' ? '' : field + '.'}${extra}`, hint: guess ? `did you mean ${guess}?` : `known fields: ${known.join(', ')}` };
     }
     case 'type':
-      return { ...base, code: 'SCHEMA_TYPE', path: at, summary: `${field} must be ${typeWords((e.params as { type: string | string[] }).type)}, got ${jsonType(e.data)}`, hint: 'quote strings, and write numbers and booleans without quotes' };
+      return { ...base, code: 'SCHEMA_TYPE', path: at, summary: `${field} must be ${typeWords((e.params as { type: string | string[] }).type)}, got ${jsonType(e.data)}`, hint: typeHint((e.params as { type: string | string[] }).type, e.data, field) };
     case 'enum':
-      return { ...base, code: 'SCHEMA_ENUM', path: at, summary: `${field} must be one of ${allowed(e)}, got ${show(e.data)}`, hint: 'values are case-sensitive' };
+    {
+      const options = ((e.params as { allowedValues: unknown[] }).allowedValues).filter((v): v is string => typeof v === 'string' && v !== '');
+      const guess = typeof e.data === 'string' ? (options.find((o) => o.toLowerCase() === (e.data as string).toLowerCase()) ?? closest(e.data, options)) : undefined;
+      return { ...base, code: 'SCHEMA_ENUM', path: at, summary: `${field} must be one of ${allowed(e)}, got ${show(e.data)}`, hint: guess ? `did you mean ${guess}? (values are case-sensitive)` : 'values are case-sensitive' };
+    }
     case 'const':
       return { ...base, code: 'SCHEMA_CONST', path: at, summary: `${field} must be ${show((e.params as { allowedValue: unknown }).allowedValue)}, got ${show(e.data)}`, hint: field === 'apiVersion' ? `kube-proxy reads ${m.kind} only as ${show((e.params as { allowedValue: unknown }).allowedValue)}; convert the object (kubectl convert) or fetch it again with kubectl get -o yaml` : 'fix the value' };
     case 'minimum':
     case 'maximum':
-      return { ...base, code: 'SCHEMA_RANGE', path: at, summary: `${field} must be ${e.keyword === 'minimum' ? '>=' : '<='} ${String((e.params as { limit: number }).limit)}, got ${show(e.data)}`, hint: rangeHint(field) };
+      return { ...base, code: 'SCHEMA_RANGE', path: at, summary: `${field} must be ${rangeWords(e)}, got ${show(e.data)}`, hint: rangeHint(field) };
     case 'minItems':
     case 'maxItems':
-      return { ...base, code: 'SCHEMA_ITEMS', path: at, summary: `${field} must have ${e.keyword === 'minItems' ? 'at least' : 'at most'} ${String((e.params as { limit: number }).limit)} item(s)` };
+      return { ...base, code: 'SCHEMA_ITEMS', path: at, summary: `${field} must have ${e.keyword === 'minItems' ? 'at least' : 'at most'} ${String((e.params as { limit: number }).limit)} item(s), got ${Array.isArray(e.data) ? e.data.length : 0}`, hint: itemsHint(field, e.keyword) };
     case 'minLength':
     case 'maxLength':
       return { ...base, code: 'SCHEMA_LENGTH', path: at, summary: `${field} must be ${e.keyword === 'minLength' ? 'at least' : 'at most'} ${String((e.params as { limit: number }).limit)} characters long` };
@@ -74,6 +78,39 @@ function toDiagnostic(e: ErrorObject, m: Manifest): Diagnostic {
     default:
       return { ...base, code: 'SCHEMA_INVALID', path: at, summary: `${field} ${e.message ?? 'is invalid'}` };
   }
+}
+
+/** `spec.ports[0].port` from `/spec/ports/0/port`. */
+export const fieldName = (instancePath: string): string =>
+  instancePath.split('/').slice(1).map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, t) => (/^\d+$/.test(t) ? `${acc}[${t}]` : acc === '' ? t : `${acc}.${t}`), '');
+
+function rangeWords(e: ErrorObject): string {
+  const ps = e.parentSchema as { minimum?: number; maximum?: number } | undefined;
+  if (ps && typeof ps.minimum === 'number' && typeof ps.maximum === 'number') return `${ps.minimum}-${ps.maximum}`;
+  return `${e.keyword === 'minimum' ? '>=' : '<='} ${String((e.params as { limit: number }).limit)}`;
+}
+
+function typeHint(type: string | string[], data: unknown, field: string): string {
+  const want = Array.isArray(type) ? type.filter((t) => t !== 'null') : [type];
+  if (want.includes('array') && typeof data === 'object' && data !== null) return 'write a list: one entry per line, each starting with "- "';
+  if (want.includes('array')) return 'write a list, even for a single value: one entry per line starting with "- ", or [a, b]';
+  if (want.includes('object')) return 'write a mapping: indented "key: value" lines';
+  if ((want.includes('integer') || want.includes('number')) && typeof data === 'string') {
+    if (/^-?\d+$/.test(data.trim())) return 'write the number without quotes';
+    return /port$/i.test(field) && !/targetPort$/.test(field) ? 'ports are numbers (1-65535); a port name belongs in name, a named container port in targetPort' : 'write a number without quotes';
+  }
+  if (want.includes('integer') || want.includes('number')) return 'write a number without quotes';
+  if (want.includes('boolean')) return 'write true or false without quotes';
+  if (want.includes('string') && (typeof data === 'number' || typeof data === 'boolean')) return 'quote the value ("...") so that YAML reads it as a string';
+  return 'quote strings, and write numbers and booleans without quotes';
+}
+
+function itemsHint(field: string, keyword: string): string {
+  if (/^endpoints$/.test(field)) return 'split the endpoints over several EndpointSlices with the same kubernetes.io/service-name label (the controller puts at most 100 in each)';
+  if (/addresses$/.test(field)) return keyword === 'minItems' ? 'every endpoint needs an address; remove the endpoint instead' : 'an endpoint is one pod; kube-proxy uses only its first address';
+  if (/clusterIPs$|ipFamilies$|podCIDRs$/.test(field)) return 'at most one IPv4 and one IPv6 entry (dual stack)';
+  return 'see the field documentation';
 }
 
 const rangeHint = (field: string): string =>

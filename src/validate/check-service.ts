@@ -74,19 +74,19 @@ function checkClusterIPs(svc: Service, r: Reporter, type: string, headless: bool
   const ip = spec.clusterIP ?? '';
   const ips = spec.clusterIPs ?? [];
   const fams = spec.ipFamilies ?? [];
-  if (headless && (type === 'NodePort' || type === 'LoadBalancer')) r.error('RULE_HEADLESS_TYPE', '/spec/clusterIP', `clusterIP None is not allowed for type ${type}`);
+  if (headless && (type === 'NodePort' || type === 'LoadBalancer')) r.error('RULE_HEADLESS_TYPE', '/spec/clusterIP', `clusterIP None (headless) is not allowed for type ${type}`, 'a headless Service has no virtual IP to forward from; use type ClusterIP, or give it a cluster IP');
   if (ip !== '' && ip !== 'None') {
     const p = parseIp(ip);
     if (!p) r.error('RULE_IP', '/spec/clusterIP', `clusterIP ${show(ip)} is not a valid IP address`, 'write an IPv4 or IPv6 address, "None" for a headless Service, or leave it empty');
-    else if (isUnspecified(p)) r.error('RULE_IP', '/spec/clusterIP', `clusterIP ${show(ip)} is the unspecified address`);
+    else if (isUnspecified(p)) r.error('RULE_IP', '/spec/clusterIP', `clusterIP ${show(ip)} is the unspecified address`, 'leave clusterIP empty to have one allocated, or write the allocated address');
   }
-  if (ips.length > 0 && ip !== '' && ips[0] !== ip) r.error('RULE_CLUSTER_IPS', '/spec/clusterIPs/0', `clusterIPs[0] (${show(ips[0])}) must equal clusterIP (${show(ip)})`);
+  if (ips.length > 0 && ip !== '' && ips[0] !== ip) r.error('RULE_CLUSTER_IPS', '/spec/clusterIPs/0', `clusterIPs[0] (${show(ips[0])}) must equal clusterIP (${show(ip)})`, 'clusterIPs lists the primary clusterIP first, then the other family\'s address');
   const seenFam = new Set<string>();
   ips.forEach((x, i) => {
     if (x === 'None') return;
     const p = parseIp(x);
-    if (!p) { r.error('RULE_IP', `/spec/clusterIPs/${i}`, `clusterIPs[${i}] ${show(x)} is not a valid IP address`); return; }
-    if (seenFam.has(p.family)) r.error('RULE_CLUSTER_IPS', `/spec/clusterIPs/${i}`, 'clusterIPs must hold at most one address of each IP family');
+    if (!p) { r.error('RULE_IP', `/spec/clusterIPs/${i}`, `clusterIPs[${i}] ${show(x)} is not a valid IP address`, 'write IPv4 addresses like 10.96.0.10 and IPv6 addresses like fd00::10'); return; }
+    if (seenFam.has(p.family)) r.error('RULE_CLUSTER_IPS', `/spec/clusterIPs/${i}`, `clusterIPs[${i}] ${show(x)} is a second ${p.family} address; clusterIPs holds at most one address of each IP family`, 'a dual-stack Service has one IPv4 and one IPv6 cluster IP; for more addresses use externalIPs');
     seenFam.add(p.family);
     const f = fams[i];
     if (f !== undefined && f !== p.family) r.error('RULE_IP_FAMILIES', `/spec/ipFamilies/${i}`, `ipFamilies[${i}] is ${f} but clusterIPs[${i}] is an ${p.family} address`, 'list ipFamilies in the same order as clusterIPs');
@@ -113,8 +113,8 @@ function checkExternalIPs(svc: Service, r: Reporter): void {
   (svc.spec.externalIPs ?? []).forEach((x, i) => {
     const at = `/spec/externalIPs/${i}`;
     const p = parseIp(x);
-    if (!p) { r.error('RULE_IP', at, `externalIP ${show(x)} is not a valid IP address`); return; }
-    if (isUnspecified(p)) r.error('RULE_IP', at, `externalIP ${show(x)} is the unspecified address`);
+    if (!p) { r.error('RULE_IP', at, `externalIP ${show(x)} is not a valid IP address`, 'write IPv4 addresses like 203.0.113.7 and IPv6 addresses like 2001:db8::7'); return; }
+    if (isUnspecified(p)) r.error('RULE_IP', at, `externalIP ${show(x)} is the unspecified address`, 'an externalIP must be one concrete address; 0.0.0.0 or :: would capture the port on every address of the node');
     else if (isLoopback(p) || isLinkLocalUnicast(p) || isLinkLocalMulticast(p)) r.warn('API_EXTERNAL_IP', at, `externalIP ${show(x)} is loopback or link-local; the API server rejects it, kube-proxy still programs it`, 'use a routable address');
   });
 }
@@ -148,7 +148,7 @@ function checkLoadBalancer(svc: Service, r: Reporter, type: string): void {
   (svc.status?.loadBalancer?.ingress ?? []).forEach((ing, i) => {
     const at = `/status/loadBalancer/ingress/${i}`;
     if (ing.ip) {
-      if (!parseIp(ing.ip)) r.error('RULE_IP', `${at}/ip`, `ingress ip ${show(ing.ip)} is not a valid IP address`);
+      if (!parseIp(ing.ip)) r.error('RULE_IP', `${at}/ip`, `ingress ip ${show(ing.ip)} is not a valid IP address`, 'status.loadBalancer.ingress[].ip is the load balancer\'s address, as the cloud controller writes it; use hostname for DNS names');
     } else if (ing.ipMode) r.warn('API_IPMODE_WITHOUT_IP', `${at}/ipMode`, 'ipMode only applies to an ingress with an ip');
     if (ing.hostname && (!isDns1123Subdomain(ing.hostname) || parseIp(ing.hostname))) r.warn('API_INGRESS_HOSTNAME', `${at}/hostname`, `ingress hostname ${show(ing.hostname)} is not a DNS name`);
   });

@@ -43,7 +43,7 @@ for (const c of cases) {
       } else {
         got = [r.stderr.trim().split('\n')[0]!];
       }
-      assert.equal(got, want!.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
+      assert.equal(got, want.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

@@ -1,7 +1,123 @@
-import type { ParsedArgs } from '../args.js';
-import type { Io } from '../context.js';
+/**
+ * `ipvsc apply`: plan, then carry the plan out atomically with rollback (apply/apply.ts).
+ * `ipvsc apply PLANFILE` applies a saved plan only if the node has not moved since it was made.
+ */
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { resolve } from 'node:path';
 import { UsageError } from '../../diag/diagnostic.js';
+import type { ParsedArgs } from '../args.js';
+import { flagSet, flagValue } from '../args.js';
+import type { Io } from '../context.js';
+import { EXIT } from '../context.js';
+import { printDiagnostics } from '../inputs.js';
+import { computePlan, hostFor } from './plan.js';
+import type { Planned } from './plan.js';
+import { formatPlanText } from '../../plan/format.js';
+import { buildSteps } from '../../apply/steps.js';
+import { applyPlan } from '../../apply/apply.js';
+import type { ApplyResult } from '../../apply/apply.js';
+import { commandText } from '../../host/host.js';
+import type { Host } from '../../host/host.js';
+import { parseDuration } from '../../config/flags.js';
+import { acquireLock } from '../lock.js';
+import { parseSnapshot } from '../../state/canonical.js';
+import { desiredFromArtifacts } from '../../state/desired.js';
+import { makePlan } from '../../plan/make-plan.js';
+import type { Artifacts } from '../../render/render.js';
+import type { Manifest } from '../manifest.js';
 
-export function runApply(_args: ParsedArgs, _io: Io): Promise<number> {
-  return Promise.reject(new UsageError('apply is not available yet'));
+export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<number> {
+  const planFile = args.positionals[0];
+  const dryRun = flagSet(args, 'dry-run');
+  const release = dryRun || flagValue(args, 'state') ? () => undefined : await lock(args, io);
+  try {
+    const planned = planFile ? await fromSavedPlan(planFile, args, io, host) : await computePlan(args, io, host);
+    if (!('plan' in planned)) {
+      printDiagnostics(planned.diags, args, io);
+      return EXIT.invalid;
+    }
+    const colour = io.isTTY && !flagSet(args, 'no-color') && io.env['NO_COLOR'] === undefined;
+    io.stdout(formatPlanText(planned.plan, colour));
+    if (planned.plan.changes.length === 0) return EXIT.ok;
+    const steps = buildSteps(planned.plan, planned.desiredState);
+    if (dryRun) {
+      io.stdout('\nDry run: these commands would run, in this order (payloads on stdin):\n');
+      for (const s of steps) {
+        io.stdout(`\n# ${s.name}\n${commandText(s.command)}${s.command.input !== undefined ? ` <<'EOF'\n${s.command.input}EOF` : ''}\n`);
+      }
+      return EXIT.ok;
+    }
+    if (io.isTTY && !flagSet(args, 'auto-approve') && !(await confirm(io))) {
+      io.stderr('Apply cancelled.\n');
+      return EXIT.ok;
+    }
+    const snapshot = await planned.host.readState();
+    const result = await applyPlan(planned.plan, planned.desiredState, snapshot, planned.host, (l) => io.stderr(l + '\n'));
+    return report(result, steps.length, io);
+  } finally {
+    release();
+  }
+}
+
+async function lock(args: ParsedArgs, io: Io): Promise<() => void> {
+  const timeout = parseDuration(flagValue(args, 'lock-timeout') ?? '60s');
+  if (timeout === null || timeout < 0) throw new UsageError('--lock-timeout must be a duration like 30s');
+  return acquireLock(flagValue(args, 'lock-file') ?? '/run/ipvsc.lock', timeout * 1000, (holder) => io.stderr(`waiting for another ipvsc apply (pid ${holder}) to finish...\n`));
+}
+
+function confirm(io: Io): Promise<boolean> {
+  io.stdout('\nDo you want to perform these actions? Only "yes" will be accepted: ');
+  const rl = createInterface({ input: process.stdin });
+  return new Promise((res) => rl.once('line', (l) => { rl.close(); res(l.trim() === 'yes'); }));
+}
+
+function report(r: ApplyResult, total: number, io: Io): number {
+  if (r.ok) {
+    io.stdout(`Apply complete: ${r.stepsRun} step(s) run; the node matches the desired state.\n`);
+    return EXIT.ok;
+  }
+  const f = r.failure!;
+  if ('step' in f) {
+    io.stderr(`\nerror[APPLY_STEP_FAILED] step ${r.stepsRun} of ${total} failed: ${f.step.name}\n  command: ${commandText(f.step.command)}\n  exit ${f.result.exitCode}: ${f.result.stderr.trim() || f.result.stdout.trim()}\n`);
+    const line = /line:? (\d+)/i.exec(f.result.stderr)?.[1];
+    const payload = f.step.command.input?.split('\n') ?? [];
+    if (line && payload[Number(line) - 1]) io.stderr(`  failing line ${line}: ${payload[Number(line) - 1]}\n`);
+    const origins = [...new Set(f.step.changes.map((c) => c.origin).filter((o): o is string => !!o))].slice(0, 5);
+    if (origins.length) io.stderr(`  from: ${origins.join(', ')}\n`);
+  } else {
+    io.stderr(`\nerror[APPLY_VERIFY_FAILED] the state read back differs from the desired state in ${f.verify.changes.length} place(s), e.g. ${f.verify.changes.slice(0, 3).map((c) => `${c.action} ${c.kind} ${c.key}`).join('; ')}\n`);
+  }
+  const rb = r.rollback!;
+  if (rb.ok) io.stderr('rollback: succeeded; the owned state is as it was before the apply.\n');
+  else io.stderr(`rollback: INCOMPLETE; ${rb.remaining.changes.length} difference(s) remain:\n${rb.remaining.changes.slice(0, 20).map((c) => `  ${c.action} ${c.kind} ${c.key}`).join('\n')}\n${rb.errors.map((e) => `  ${e.step.name}: ${e.result.stderr.trim()}`).join('\n')}\n`);
+  return EXIT.applyFailed;
+}
+
+interface SavedPlan {
+  readonly kind?: string;
+  readonly state_digest?: string;
+  readonly node?: string;
+  readonly artifacts?: Artifacts;
+  readonly manifest?: Manifest;
+}
+
+async function fromSavedPlan(file: string, args: ParsedArgs, io: Io, host?: Host): Promise<Planned | { diags: [] }> {
+  let saved: SavedPlan;
+  try {
+    saved = JSON.parse(readFileSync(resolve(io.cwd, file), 'utf8')) as SavedPlan;
+  } catch (e) {
+    throw new UsageError(`cannot read the saved plan ${file}: ${(e as Error).message}`);
+  }
+  if (saved.kind !== 'ipvsc-plan' || !saved.artifacts || !saved.manifest || !saved.state_digest) throw new UsageError(`${file} is not a plan saved by ipvsc plan -out`);
+  const h = host ?? hostFor(args, io, saved.node ?? '');
+  const snap = await h.readState();
+  const parsed = parseSnapshot(snap);
+  if (!parsed.state) return { diags: [] };
+  const desiredState = desiredFromArtifacts(saved.artifacts, saved.manifest);
+  const plan = makePlan(desiredState, parsed.state);
+  if (plan.stateDigest !== saved.state_digest) {
+    throw new UsageError(`the saved plan ${file} is stale: the node's state changed since it was made`, 'run ipvsc plan -out again and review the new plan');
+  }
+  return { plan, desired: { artifacts: saved.artifacts, manifest: saved.manifest, origins: new Map(), diags: [] }, desiredState, live: parsed.state, host: h };
 }

@@ -1,0 +1,177 @@
+/**
+ * A plan → the ordered kernel commands that carry it out. Pure, so `apply --dry-run` prints
+ * exactly what would run and tests can check the order without a kernel.
+ *
+ * Order never black-holes traffic (issue #4): sysctls and the kube-ipvs0 link; new sets and
+ * entries; IPVS services and real servers added or edited in place (-E/-e, never delete+add);
+ * new addresses bound; iptables one table per restore (each table commits atomically; the nft
+ * backend commits tables separately, so one table per process keeps failures per table);
+ * deletions last: stale rules and jumps, real servers, virtual services, addresses, set entries.
+ */
+import type { Family } from '../model/net.js';
+import { JUMP_RULES, KUBE_CHAINS, jumpRuleSpec } from '../model/names.js';
+import { protocolSwitch } from '../render/render.js';
+import type { Command } from '../host/host.js';
+import type { Change, Plan } from '../plan/types.js';
+import type { DesiredCanonical } from '../state/desired.js';
+import type { LiveIpSet, LiveVirtualServer } from '../state/types.js';
+import { vsKey } from '../state/types.js';
+
+export interface Step {
+  /** What this step does, for people and for error reports. */
+  readonly name: string;
+  readonly command: Command;
+  /** Plan changes this step carries out (for error reports). */
+  readonly changes: readonly Change[];
+}
+
+const hp = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
+const vsRef = (v: Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>): string => `${protocolSwitch(v.protocol)} ${hp(v.address, v.port)}`;
+const vsOpts = (v: LiveVirtualServer): string => `-s ${v.scheduler}${v.flags.length ? ` -b ${v.flags.join(',')}` : ''}${v.timeout ? ` -p ${v.timeout}` : ''}`;
+
+/** `TCP/10.0.0.1:80 -> 10.1.1.1:8080` → [vsKey, rs address, rs port] */
+function splitRsKey(key: string): [string, string, number] {
+  const [vs, rs] = key.split(' -> ') as [string, string];
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(rs)!;
+  return [vs, m[1]!, Number(m[2])];
+}
+
+function setCreate(s: LiveIpSet): string {
+  return `create ${s.name} ${s.type} ${s.options}`.trimEnd();
+}
+
+export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
+  const steps: Step[] = [];
+  const by = (sub: Change['subsystem'], act?: Change['action'], kind?: string): Change[] =>
+    plan.changes.filter((c) => c.subsystem === sub && (!act || c.action === act) && (!kind || c.kind === kind));
+  const desiredVs = new Map(desired.ipvs.map((v) => [vsKey(v), v]));
+  const desiredSets = new Map(desired.ipsets.map((s) => [s.name, s]));
+
+  // 1. sysctls and IPVS timeouts.
+  for (const c of by('sysctl')) {
+    if (c.kind === 'timeouts') {
+      const t = desired.timeouts;
+      steps.push({ name: 'set IPVS timeouts', command: { tool: 'ipvsadm', args: ['--set', String(t.tcp), String(t.tcpfin), String(t.udp)], mutating: true }, changes: [c] });
+    } else if (c.action !== 'delete') {
+      steps.push({ name: `sysctl ${c.key}`, command: { tool: 'sysctl', args: ['-w', `${c.key.replace(/\//g, '.')}=${String(c.after)}`], mutating: true }, changes: [c] });
+    }
+  }
+  // 2. the dummy link (kube-proxy leaves it DOWN: addresses on it are local, never announced).
+  for (const c of by('kube-ipvs0', 'create', 'link')) steps.push({ name: 'create kube-ipvs0', command: { tool: 'ip', args: ['link', 'add', 'kube-ipvs0', 'type', 'dummy'], mutating: true }, changes: [c] });
+
+  // 3. sets: new sets and entries in one restore; a set whose type changed is rebuilt and swapped.
+  const setLines: string[] = [];
+  const setChanges: Change[] = [];
+  for (const c of [...by('ipset', 'create'), ...by('ipset', 'update')]) {
+    setChanges.push(c);
+    if (c.kind === 'set' && c.action === 'create') setLines.push(setCreate(desiredSets.get(c.key)!));
+    else if (c.kind === 'entry') {
+      const [name, entry] = c.key.split(' ') as [string, string];
+      setLines.push(`add ${name} ${entry}`);
+    } else if (c.kind === 'set' && c.action === 'update') {
+      const s = desiredSets.get(c.key)!;
+      const tmp = `ipvsc-swap-${steps.length}`.slice(0, 31);
+      setLines.push(`create ${tmp} ${s.type} ${s.options}`.trimEnd(), ...s.entries.map((e) => `add ${tmp} ${e}`), `swap ${tmp} ${s.name}`, `destroy ${tmp}`);
+    }
+  }
+  if (setLines.length) steps.push({ name: 'ipset: create sets and add entries', command: { tool: 'ipset', args: ['restore', '-exist'], input: setLines.join('\n') + '\n', mutating: true }, changes: setChanges });
+
+  // 4. IPVS additions and in-place edits.
+  const ipvsAdd: string[] = [];
+  const ipvsAddChanges: Change[] = [];
+  for (const c of [...by('ipvs', 'create'), ...by('ipvs', 'update')]) {
+    ipvsAddChanges.push(c);
+    if (c.kind === 'virtual-server') {
+      const v = desiredVs.get(c.key)!;
+      ipvsAdd.push(`${c.action === 'create' ? '-A' : '-E'} ${vsRef(v)} ${vsOpts(v)}`);
+    } else {
+      const [vk, addr, port] = splitRsKey(c.key);
+      const v = desiredVs.get(vk)!;
+      const rs = v.realServers.find((r) => r.address === addr && r.port === port);
+      const weight = rs ? rs.weight : 0; // not desired any more: draining at weight 0
+      ipvsAdd.push(`${c.action === 'create' ? '-a' : '-e'} ${vsRef(v)} -r ${hp(addr, port)} -m -w ${weight}`);
+    }
+  }
+  if (ipvsAdd.length) steps.push({ name: 'ipvs: add and edit virtual and real servers', command: { tool: 'ipvsadm', args: ['-R'], input: ipvsAdd.join('\n') + '\n', mutating: true }, changes: ipvsAddChanges });
+
+  // 5. new addresses on kube-ipvs0 (after the services exist, so traffic to them is handled).
+  const addAddr = by('kube-ipvs0', 'create', 'address');
+  if (addAddr.length) steps.push({ name: 'kube-ipvs0: add addresses', command: { tool: 'ip', args: ['-batch', '-'], input: addAddr.map((c) => `addr add ${c.key} dev kube-ipvs0`).join('\n') + '\n', mutating: true }, changes: addAddr });
+
+  // 6. iptables: one restore per family and table; declared chains are rewritten whole.
+  for (const fam of ['IPv4', 'IPv6'] as const) {
+    for (const table of ['nat', 'filter'] as const) {
+      const step = iptablesStep(plan, desired, fam, table);
+      if (step) steps.push(step);
+    }
+  }
+
+  // 7. deletions, last: rules first (they reference sets), then IPVS, addresses, set entries.
+  for (const fam of ['IPv4', 'IPv6'] as const) {
+    for (const table of ['nat', 'filter'] as const) {
+      const step = iptablesDeleteStep(plan, fam, table);
+      if (step) steps.push(step);
+    }
+  }
+  const ipvsDel: string[] = [];
+  const ipvsDelChanges = [...by('ipvs', 'delete', 'real-server'), ...by('ipvs', 'delete', 'virtual-server')];
+  for (const c of ipvsDelChanges) {
+    if (c.kind === 'real-server') {
+      const [vk, addr, port] = splitRsKey(c.key);
+      ipvsDel.push(`-d ${vsRefFromKey(vk)} -r ${hp(addr, port)}`);
+    } else ipvsDel.push(`-D ${vsRefFromKey(c.key)}`);
+  }
+  if (ipvsDel.length) steps.push({ name: 'ipvs: delete stale real and virtual servers', command: { tool: 'ipvsadm', args: ['-R'], input: ipvsDel.join('\n') + '\n', mutating: true }, changes: ipvsDelChanges });
+  const delAddr = by('kube-ipvs0', 'delete', 'address');
+  if (delAddr.length) steps.push({ name: 'kube-ipvs0: delete stale addresses', command: { tool: 'ip', args: ['-batch', '-'], input: delAddr.map((c) => `addr del ${c.key} dev kube-ipvs0`).join('\n') + '\n', mutating: true }, changes: delAddr });
+  const setDel = [...by('ipset', 'delete', 'entry'), ...by('ipset', 'delete', 'set')];
+  if (setDel.length) {
+    const lines = setDel.map((c) => (c.kind === 'entry' ? `del ${c.key}` : `destroy ${c.key}`));
+    steps.push({ name: 'ipset: delete stale entries and sets', command: { tool: 'ipset', args: ['restore', '-exist'], input: lines.join('\n') + '\n', mutating: true }, changes: setDel });
+  }
+  for (const c of by('kube-ipvs0', 'delete', 'link')) steps.push({ name: 'delete kube-ipvs0', command: { tool: 'ip', args: ['link', 'del', 'kube-ipvs0'], mutating: true }, changes: [c] });
+  return steps;
+}
+
+/** `TCP/10.0.0.1:80` → `-t 10.0.0.1:80` */
+function vsRefFromKey(key: string): string {
+  const [proto, rest] = key.split('/') as [string, string];
+  return `${protocolSwitch(proto as LiveVirtualServer['protocol'])} ${rest}`;
+}
+
+const restoreTool = (fam: Family): Command['tool'] => (fam === 'IPv4' ? 'iptables-restore' : 'ip6tables-restore');
+
+function iptablesStep(plan: Plan, desired: DesiredCanonical, fam: Family, table: 'nat' | 'filter'): Step | null {
+  const prefix = `${fam} ${table} `;
+  const chainChanges = plan.changes.filter((c) => c.subsystem === 'iptables' && c.kind === 'chain' && c.action !== 'delete' && c.key.startsWith(prefix));
+  const jumpCreates = plan.changes.filter((c) => c.subsystem === 'iptables' && c.kind === 'jump' && c.action === 'create' && c.key.startsWith(prefix));
+  const jumpDups = plan.changes.filter((c) => c.subsystem === 'iptables' && c.kind === 'jump' && c.action === 'update' && c.key.startsWith(prefix));
+  if (!chainChanges.length && !jumpCreates.length && !jumpDups.length) return null;
+  const want = desired.iptables[fam][table];
+  const lines = [`*${table}`];
+  // Declaring a chain under --noflush flushes just that chain; the rules below rebuild it.
+  const changed = new Set(chainChanges.map((c) => c.key.slice(prefix.length)));
+  const chains = KUBE_CHAINS[table].filter((ch) => changed.has(ch) && want?.chains.has(ch));
+  for (const ch of chains) lines.push(`:${ch} - [0:0]`);
+  for (const ch of chains) for (const r of want!.chains.get(ch)!.raw ?? want!.chains.get(ch)!.rules) lines.push(`-A ${ch} ${r}`);
+  for (const c of jumpDups) for (const d of c.detail ?? []) lines.push(d.replace(/^- \d+ duplicate\(s\) of -A /, '-D '));
+  for (const c of jumpCreates) lines.push(String(c.after));
+  lines.push('COMMIT');
+  return { name: `${fam === 'IPv4' ? 'iptables' : 'ip6tables'} ${table}: rewrite kube-proxy chains and ensure jumps`, command: { tool: restoreTool(fam), args: ['-w', '--noflush'], input: lines.join('\n') + '\n', mutating: true }, changes: [...chainChanges, ...jumpCreates, ...jumpDups] };
+}
+
+function iptablesDeleteStep(plan: Plan, fam: Family, table: 'nat' | 'filter'): Step | null {
+  const prefix = `${fam} ${table} `;
+  const dels = plan.changes.filter((c) => c.subsystem === 'iptables' && c.action === 'delete' && c.key.startsWith(prefix));
+  if (!dels.length) return null;
+  const lines = [`*${table}`];
+  for (const c of dels.filter((x) => x.kind === 'jump')) for (const d of c.detail ?? []) lines.push(d);
+  const chains = dels.filter((x) => x.kind === 'chain').map((x) => x.key.slice(prefix.length));
+  // Flush first (declaring flushes under --noflush), then delete: a chain must be empty to go.
+  for (const ch of chains) lines.push(`:${ch} - [0:0]`);
+  for (const ch of chains) lines.push(`-X ${ch}`);
+  lines.push('COMMIT');
+  return { name: `${fam === 'IPv4' ? 'iptables' : 'ip6tables'} ${table}: delete stale jumps and chains`, command: { tool: restoreTool(fam), args: ['-w', '--noflush'], input: lines.join('\n') + '\n', mutating: true }, changes: dels };
+}
+
+export { JUMP_RULES, jumpRuleSpec };

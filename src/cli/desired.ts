@@ -1,0 +1,73 @@
+/**
+ * The desired state for plan and apply: compiled now from -f inputs, or read back from a
+ * directory written by `ipvsc compile` (--from DIR).
+ */
+import { join, resolve } from 'node:path';
+import { hasErrors, UsageError } from '../diag/diagnostic.js';
+import type { Diagnostic } from '../diag/diagnostic.js';
+import type { Artifacts } from '../render/render.js';
+import type { Manifest } from './manifest.js';
+import { buildManifest, inputsDigest } from './manifest.js';
+import { readIfExists } from './write-outputs.js';
+import type { ParsedArgs } from './args.js';
+import { flagValue, flagValues } from './args.js';
+import type { Io } from './context.js';
+import { ipvscVersion } from './context.js';
+import { compileFromArgs } from './inputs.js';
+import type { InterfaceAddress } from '../model/types.js';
+import { parseIp } from '../model/net.js';
+import type { NodeInfo } from '../state/snapshot.js';
+import { vsKey } from '../state/types.js';
+
+export interface Desired {
+  readonly artifacts: Artifacts;
+  readonly manifest: Manifest;
+  readonly origins: Map<string, string>;
+  readonly diags: Diagnostic[];
+}
+
+/** Interface addresses of the node the state was read from (NodePort addresses, reference §3.2). */
+export function interfacesOf(node: NodeInfo): InterfaceAddress[] | undefined {
+  if (!node.interfaces) return undefined;
+  return node.interfaces.flatMap((i) => i.addresses.flatMap((a) => {
+    const ip = parseIp(a.split('/')[0]!);
+    return ip ? [{ iface: i.name, ip }] : [];
+  }));
+}
+
+export function loadDesired(args: ParsedArgs, io: Io, node: NodeInfo): Desired | { diags: Diagnostic[] } {
+  const from = flagValue(args, 'from');
+  if (from) {
+    const dir = resolve(io.cwd, from);
+    const read = (n: string): string => {
+      const t = readIfExists(join(dir, n));
+      if (t === undefined) throw new UsageError(`${join(from, n)} is missing`, 'point --from at a directory written by ipvsc compile');
+      return t;
+    };
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(read('manifest.json')) as Manifest;
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`${join(from, 'manifest.json')} is not valid JSON`);
+    }
+    const v6 = readIfExists(join(dir, 'ip6tables.restore'));
+    const artifacts: Artifacts = {
+      'ipvsadm.restore': read('ipvsadm.restore'),
+      'ipset.restore': read('ipset.restore'),
+      'iptables.restore': read('iptables.restore'),
+      ...(v6 !== undefined ? { 'ip6tables.restore': v6 } : {}),
+    };
+    return { artifacts, manifest, origins: new Map(), diags: [] };
+  }
+  // On a live node (or a recorded one) NodePort addresses come from its interfaces, unless given.
+  const interfaces = flagValues(args, 'node-ip').length === 0 ? interfacesOf(node) : undefined;
+  const res = compileFromArgs(args, io, interfaces);
+  if (hasErrors(res.diags) || !res.artifacts || !res.state) return { diags: res.diags };
+  const manifest = buildManifest(res.state, res.artifacts, ipvscVersion(), inputsDigest(res.files, []));
+  const origins = new Map<string, string>();
+  for (const v of res.state.virtualServers) {
+    origins.set(vsKey({ protocol: v.protocol, address: v.address.text, port: v.port }), `${v.origin.object}${v.origin.port ? ` port ${v.origin.port}` : ''}`);
+  }
+  return { artifacts: res.artifacts, manifest, origins, diags: res.diags };
+}

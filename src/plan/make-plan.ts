@@ -1,0 +1,259 @@
+/**
+ * Desired versus live, key by key, on the canonical model (never a text diff). Pure.
+ *
+ * Ownership (what a plan may contain): the 17 KUBE-* / KUBE-6-* sets, kube-proxy's chains of
+ * reference §4.2 and their jumps, IPVS virtual services of the active families outside
+ * --ipvs-exclude-cidrs (fwmark services are never touched), and the addresses on kube-ipvs0.
+ * Everything else in the snapshot is invisible here.
+ */
+import { createHash } from 'node:crypto';
+import { createPatch } from 'diff';
+import type { Family } from '../model/net.js';
+import { cidrContains, parseCidr, parseIp } from '../model/net.js';
+import { JUMP_RULES, KUBE_CHAINS, OWNED_SET_NAMES, jumpRuleSpec } from '../model/names.js';
+import { canonicalRule } from '../state/parse-iptables.js';
+import type { CanonicalState } from '../state/canonical.js';
+import type { DesiredCanonical } from '../state/desired.js';
+import type { LiveIpSet, LiveRealServer, LiveVirtualServer } from '../state/types.js';
+import { rsKey, vsKey } from '../state/types.js';
+import { connKey } from '../state/parse-ipvsadm.js';
+import type { Change, Plan } from './types.js';
+
+export interface PlanOptions {
+  /** Object each VS comes from, by vsKey (from the compiled model). */
+  readonly origins?: ReadonlyMap<string, string>;
+}
+
+const familyOf = (addr: string): Family | undefined => parseIp(addr)?.family;
+
+/** Which live virtual servers ipvsc owns (kube-proxy's cleanLegacyService rules). */
+export function ownsVirtualServer(v: LiveVirtualServer, desired: DesiredCanonical): boolean {
+  if (v.fwmark !== undefined) return false;
+  return ownsAddress(v.address, desired);
+}
+
+/** An address of an active family outside --ipvs-exclude-cidrs (VS and kube-ipvs0 addresses). */
+export function ownsAddress(address: string, desired: DesiredCanonical): boolean {
+  const fam = familyOf(address);
+  if (!fam || !desired.families.includes(fam)) return false;
+  const ip = parseIp(address)!;
+  return !desired.excludeCIDRs.some((c) => {
+    const p = parseCidr(c);
+    return p !== null && cidrContains(p, ip);
+  });
+}
+
+/** A digest of the owned part of the live state: what a saved plan is checked against. */
+export function ownedStateDigest(live: CanonicalState, desired: DesiredCanonical): string {
+  const h = createHash('sha256');
+  const vss = live.ipvs.filter((v) => ownsVirtualServer(v, desired)).map((v) => ({ ...v, realServers: v.realServers.map((r) => ({ a: r.address, p: r.port, w: r.weight })) }));
+  h.update(JSON.stringify(vss.sort((a, b) => (vsKey(a) < vsKey(b) ? -1 : 1))));
+  // Not the create options: ipset save prints a random `initval` that differs on every create.
+  h.update(JSON.stringify(live.ipsets.filter((s) => OWNED_SET_NAMES.has(s.name)).map((s) => [s.name, s.type, s.family ?? '', s.entries]).sort()));
+  for (const fam of ['IPv4', 'IPv6'] as const) {
+    for (const table of ['nat', 'filter'] as const) {
+      const t = live.iptables[fam][table];
+      if (!t) continue;
+      for (const name of KUBE_CHAINS[table]) h.update(`${fam}/${table}/${name}:${t.chains.get(name)?.rules.join('\n') ?? '-'}\n`);
+      for (const j of JUMP_RULES.filter((x) => x.table === table)) {
+        const spec = canonicalRule(jumpRuleSpec(j), fam);
+        h.update(`${j.from}:${(t.chains.get(j.from)?.rules ?? []).filter((r) => r === spec).length}\n`);
+      }
+    }
+  }
+  h.update(JSON.stringify(live.kubeIpvs0.addresses.filter((a) => ownsAddress(a.split('/')[0]!, desired))));
+  return 'sha256:' + h.digest('hex');
+}
+
+export function makePlan(desired: DesiredCanonical, live: CanonicalState, opts: PlanOptions = {}): Plan {
+  const creates: Change[] = [];
+  const deletes: Change[] = [];
+  const draining: string[] = [];
+  const push = (c: Change): void => void (c.action === 'delete' ? deletes : creates).push(c);
+
+  planSysctls(desired, live, push);
+  planKubeIpvs0(desired, live, push);
+  planIpsets(desired, live, push);
+  planIpvs(desired, live, push, draining, opts.origins ?? new Map());
+  planIptables(desired, live, push);
+
+  const all = [...creates, ...deletes];
+  const count = (pred: (c: Change) => boolean): number => all.filter(pred).length;
+  return {
+    formatVersion: '1.0',
+    node: desired.node.name ?? '',
+    stateDigest: ownedStateDigest(live, desired),
+    changes: all,
+    draining,
+    summary: {
+      add: count((c) => c.action === 'create'),
+      change: count((c) => c.action === 'update'),
+      destroy: count((c) => c.action === 'delete'),
+    },
+  };
+}
+
+type Push = (c: Change) => void;
+
+function kernelAtLeast(kernel: string | undefined, major: number, minor: number): boolean | undefined {
+  const m = kernel ? /^(\d+)\.(\d+)/.exec(kernel) : null;
+  if (!m) return undefined;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a > major || (a === major && b >= minor);
+}
+
+function planSysctls(desired: DesiredCanonical, live: CanonicalState, push: Push): void {
+  for (const s of desired.sysctlSpecs) {
+    if (s.when) {
+      // conn_reuse_mode=0 only on 4.1 <= kernel < 5.9 (reference §3.8).
+      const lo = kernelAtLeast(live.node.kernel, 4, 1);
+      const hi = kernelAtLeast(live.node.kernel, 5, 9);
+      if (lo !== true || hi !== false) continue;
+    }
+    const have = live.sysctls[s.name];
+    if (have !== s.value) push({ subsystem: 'sysctl', action: have === undefined ? 'create' : 'update', kind: 'sysctl', key: s.name, ...(have !== undefined ? { before: have } : {}), after: s.value });
+  }
+  const t = desired.timeouts;
+  if (t.tcp > 0 || t.tcpfin > 0 || t.udp > 0) {
+    const have = live.ipvsTimeouts;
+    const differs = !have || (t.tcp > 0 && have.tcp !== t.tcp) || (t.tcpfin > 0 && have.tcpfin !== t.tcpfin) || (t.udp > 0 && have.udp !== t.udp);
+    if (differs) push({ subsystem: 'sysctl', action: 'update', kind: 'timeouts', key: 'ipvs timeouts (tcp tcpfin udp)', ...(have ? { before: have } : {}), after: t });
+  }
+}
+
+function planKubeIpvs0(desired: DesiredCanonical, live: CanonicalState, push: Push): void {
+  if (desired.kubeIpvs0.exists && !live.kubeIpvs0.exists) push({ subsystem: 'kube-ipvs0', action: 'create', kind: 'link', key: 'kube-ipvs0', after: 'dummy' });
+  // Only a rollback to a node that had no kube-ipvs0 removes the link.
+  if (!desired.kubeIpvs0.exists && live.kubeIpvs0.exists) push({ subsystem: 'kube-ipvs0', action: 'delete', kind: 'link', key: 'kube-ipvs0', before: 'dummy' });
+  const have = new Set(live.kubeIpvs0.addresses);
+  const want = new Set(desired.kubeIpvs0.addresses);
+  const owned = (cidr: string): boolean => ownsAddress(cidr.split('/')[0]!, desired);
+  for (const a of desired.kubeIpvs0.addresses) if (!have.has(a)) push({ subsystem: 'kube-ipvs0', action: 'create', kind: 'address', key: a, after: a });
+  for (const a of live.kubeIpvs0.addresses) if (!want.has(a) && owned(a)) push({ subsystem: 'kube-ipvs0', action: 'delete', kind: 'address', key: a, before: a });
+}
+
+function planIpsets(desired: DesiredCanonical, live: CanonicalState, push: Push): void {
+  const liveByName = new Map(live.ipsets.map((s) => [s.name, s]));
+  const wanted = new Set<string>();
+  for (const d of desired.ipsets) {
+    wanted.add(d.name);
+    const l = liveByName.get(d.name);
+    if (!l) {
+      push({ subsystem: 'ipset', action: 'create', kind: 'set', key: d.name, after: `${d.type} ${d.options}` });
+      for (const e of d.entries) push({ subsystem: 'ipset', action: 'create', kind: 'entry', key: `${d.name} ${e}`, after: e });
+      continue;
+    }
+    if (l.type !== d.type || (l.family ?? '') !== (d.family ?? '')) {
+      // A set's type cannot change in place: apply builds a new one and swaps it in.
+      push({ subsystem: 'ipset', action: 'update', kind: 'set', key: d.name, before: `${l.type}`, after: `${d.type}`, detail: ['replaced atomically (create temporary set, fill, ipset swap)'] });
+      continue;
+    }
+    diffEntries(d, l, push);
+  }
+  for (const l of live.ipsets) {
+    if (OWNED_SET_NAMES.has(l.name) && !wanted.has(l.name)) push({ subsystem: 'ipset', action: 'delete', kind: 'set', key: l.name, before: l.type });
+  }
+}
+
+function diffEntries(d: LiveIpSet, l: LiveIpSet, push: Push): void {
+  const have = new Set(l.entries);
+  const want = new Set(d.entries);
+  for (const e of d.entries) if (!have.has(e)) push({ subsystem: 'ipset', action: 'create', kind: 'entry', key: `${d.name} ${e}`, after: e });
+  for (const e of l.entries) if (!want.has(e)) push({ subsystem: 'ipset', action: 'delete', kind: 'entry', key: `${d.name} ${e}`, before: e });
+}
+
+const vsText = (v: LiveVirtualServer): string =>
+  `${v.scheduler}${v.flags.length ? ` -b ${v.flags.join(',')}` : ''}${v.timeout ? ` -p ${v.timeout}` : ''}`;
+
+function planIpvs(desired: DesiredCanonical, live: CanonicalState, push: Push, draining: string[], origins: ReadonlyMap<string, string>): void {
+  const liveByKey = new Map(live.ipvs.filter((v) => ownsVirtualServer(v, desired)).map((v) => [vsKey(v), v]));
+  const wanted = new Set<string>();
+  for (const d of desired.ipvs) {
+    const key = vsKey(d);
+    wanted.add(key);
+    const origin = origins.get(key);
+    const o = origin ? { origin } : {};
+    const l = liveByKey.get(key);
+    if (!l) {
+      push({ subsystem: 'ipvs', action: 'create', kind: 'virtual-server', key, after: vsText(d), ...o });
+      for (const r of d.realServers) push({ subsystem: 'ipvs', action: 'create', kind: 'real-server', key: `${key} -> ${rsKey(r)}`, after: `weight ${r.weight}`, ...o });
+      continue;
+    }
+    if (vsText(l) !== vsText(d)) push({ subsystem: 'ipvs', action: 'update', kind: 'virtual-server', key, before: vsText(l), after: vsText(d), ...o });
+    const liveRs = new Map(l.realServers.map((r) => [rsKey(r), r]));
+    const wantRs = new Set(d.realServers.map(rsKey));
+    for (const r of d.realServers) {
+      const lr = liveRs.get(rsKey(r));
+      if (!lr) push({ subsystem: 'ipvs', action: 'create', kind: 'real-server', key: `${key} -> ${rsKey(r)}`, after: `weight ${r.weight}`, ...o });
+      else if (lr.weight !== r.weight || lr.method !== r.method) push({ subsystem: 'ipvs', action: 'update', kind: 'real-server', key: `${key} -> ${rsKey(r)}`, before: `weight ${lr.weight}`, after: `weight ${r.weight}`, ...o });
+    }
+    for (const lr of l.realServers) {
+      if (wantRs.has(rsKey(lr))) continue;
+      planStaleRealServer(key, l, lr, live, push, draining, origin);
+    }
+  }
+  for (const [key, l] of liveByKey) if (!wanted.has(key)) push({ subsystem: 'ipvs', action: 'delete', kind: 'virtual-server', key, before: vsText(l) });
+}
+
+/**
+ * Graceful termination as kube-proxy does it (reference §3.4): a TCP real server with
+ * connections goes to weight 0 and is deleted by a later apply once drained; UDP/SCTP at once.
+ */
+function planStaleRealServer(key: string, vs: LiveVirtualServer, rs: LiveRealServer, live: CanonicalState, push: Push, draining: string[], origin?: string): void {
+  const k = `${key} -> ${rsKey(rs)}`;
+  const o = origin ? { origin } : {};
+  const c = live.conns?.conns.get(connKey(vs, rs)) ?? (rs.activeConns !== undefined ? { active: rs.activeConns, inactive: rs.inactiveConns ?? 0 } : undefined);
+  const conns = c ? c.active + c.inactive : 0;
+  if (vs.protocol === 'TCP' && conns > 0) {
+    if (rs.weight !== 0) push({ subsystem: 'ipvs', action: 'update', kind: 'real-server', key: k, before: `weight ${rs.weight}`, after: 'weight 0', ...o, detail: [`draining: ${conns} connection(s); deleted by a later apply once drained`] });
+    else draining.push(`${k} (${conns} connection(s))`);
+    return;
+  }
+  push({ subsystem: 'ipvs', action: 'delete', kind: 'real-server', key: k, before: `weight ${rs.weight}`, ...o });
+}
+
+function planIptables(desired: DesiredCanonical, live: CanonicalState, push: Push): void {
+  for (const fam of desired.families) {
+    const want = desired.iptables[fam];
+    const have = live.iptables[fam];
+    for (const table of ['nat', 'filter'] as const) {
+      for (const chain of KUBE_CHAINS[table]) {
+        const d = want[table]?.chains.get(chain);
+        if (!d) continue;
+        const l = have[table]?.chains.get(chain);
+        const key = `${fam} ${table} ${chain}`;
+        if (!l) {
+          push({ subsystem: 'iptables', action: 'create', kind: 'chain', key, after: `${d.rules.length} rule(s)`, detail: (d.raw ?? d.rules).map((r) => `+ -A ${chain} ${r}`) });
+        } else if (l.rules.join('\n') !== d.rules.join('\n')) {
+          push({ subsystem: 'iptables', action: 'update', kind: 'chain', key, before: `${l.rules.length} rule(s)`, after: `${d.rules.length} rule(s)`, detail: ruleDiff(chain, l.rules, d.rules) });
+        }
+      }
+      // Owned chains the desired state does not declare (a rollback to a node without them).
+      for (const chain of KUBE_CHAINS[table]) {
+        if (want[table]?.chains.has(chain) || !have[table]?.chains.has(chain)) continue;
+        push({ subsystem: 'iptables', action: 'delete', kind: 'chain', key: `${fam} ${table} ${chain}`, before: `${have[table].chains.get(chain)!.rules.length} rule(s)` });
+      }
+      // Owned jumps present but not desired.
+      const wantedJumps = new Set(desired.jumps.filter((x) => x.family === fam && x.table === table).map((x) => `${x.from} ${x.spec}`));
+      for (const j of JUMP_RULES.filter((x) => x.table === table)) {
+        const spec = canonicalRule(jumpRuleSpec(j), fam);
+        if (wantedJumps.has(`${j.from} ${spec}`)) continue;
+        const n = (have[table]?.chains.get(j.from)?.rules ?? []).filter((r) => r === spec).length;
+        if (n > 0) push({ subsystem: 'iptables', action: 'delete', kind: 'jump', key: `${fam} ${table} ${j.from} -> ${j.to} (${j.comment})`, before: `${n} copies`, detail: [`-D ${j.from} ${jumpRuleSpec(j)}`] });
+      }
+      for (const j of desired.jumps.filter((x) => x.family === fam && x.table === table)) {
+        const rules = have[table]?.chains.get(j.from)?.rules ?? [];
+        const n = rules.filter((r) => r === j.spec).length;
+        const key = `${fam} ${table} ${j.from} -> ${j.raw.split(' -j ')[1] ?? ''} (${/--comment "([^"]*)"/.exec(j.raw)?.[1] ?? ''})`;
+        if (n === 0) push({ subsystem: 'iptables', action: 'create', kind: 'jump', key, after: `-I ${j.from} 1 ${j.raw}` });
+        else if (n > 1) push({ subsystem: 'iptables', action: 'update', kind: 'jump', key, before: `${n} copies`, after: '1 copy', detail: [`- ${n - 1} duplicate(s) of -A ${j.from} ${j.raw}`] });
+      }
+    }
+  }
+}
+
+function ruleDiff(chain: string, before: readonly string[], after: readonly string[]): string[] {
+  const text = (rs: readonly string[]): string => rs.map((r) => `-A ${chain} ${r}\n`).join('');
+  const patch = createPatch(chain, text(before), text(after), '', '', { context: 1 });
+  return patch.split('\n').slice(4).filter((l) => l !== '' && !l.startsWith('\\'));
+}

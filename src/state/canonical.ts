@@ -1,0 +1,71 @@
+/**
+ * Both sides of a plan in one canonical form: the live node (parsed tool outputs) and the
+ * desired state (parsed ipvsc artifacts). Parsing our own artifacts with the same parsers as
+ * the kernel's output means one normaliser decides equality (and gives the round-trip test).
+ */
+import type { Diagnostic } from '../diag/diagnostic.js';
+import type { Family } from '../model/net.js';
+import { parseIp } from '../model/net.js';
+import type { LiveIpSet, LiveIptables, LiveVirtualServer } from './types.js';
+import { StateParseError } from './types.js';
+import { parseIpvsadmList, parseIpvsadmSave, parseIpvsTimeouts } from './parse-ipvsadm.js';
+import type { IpvsadmList, IpvsTimeouts } from './parse-ipvsadm.js';
+import { parseIpsetSave } from './parse-ipset.js';
+import { parseIptablesSave } from './parse-iptables.js';
+import { parseIpAddrOneline } from './parse-ip-addr.js';
+import { parseSysctlLines } from './parse-sysctl.js';
+import type { NodeInfo, StateFile, StateSnapshot } from './snapshot.js';
+
+export interface CanonicalState {
+  readonly ipvs: readonly LiveVirtualServer[];
+  readonly ipvsTimeouts?: IpvsTimeouts;
+  readonly conns?: IpvsadmList;
+  readonly ipsets: readonly LiveIpSet[];
+  readonly iptables: Readonly<Record<Family, LiveIptables>>;
+  readonly kubeIpvs0: { readonly exists: boolean; readonly addresses: readonly string[] };
+  readonly sysctls: Readonly<Record<string, string>>;
+  readonly node: NodeInfo;
+}
+
+export function parseSnapshot(snap: StateSnapshot): { state?: CanonicalState; diags: Diagnostic[] } {
+  const diags: Diagnostic[] = [];
+  const guard = <T>(file: StateFile, fallback: T, f: (text: string) => T): T => {
+    const text = snap[file];
+    if (text === undefined || text.trim() === '') return fallback;
+    try {
+      return f(text);
+    } catch (e) {
+      if (e instanceof StateParseError) {
+        diags.push({ severity: 'error', code: 'STATE_UNPARSEABLE', file, pos: { line: e.line, col: 1 }, summary: `cannot read ${file} (${e.tool} output): ${e.message}`, hint: 'the file must hold the unmodified output of the command named in the README (State directory)' });
+      } else if (e instanceof SyntaxError) {
+        diags.push({ severity: 'error', code: 'STATE_UNPARSEABLE', file, summary: `cannot read ${file}: ${e.message}` });
+      } else throw e;
+      return fallback;
+    }
+  };
+  const node = guard<NodeInfo>('node.json', {}, (t) => JSON.parse(t) as NodeInfo);
+  const addrs = guard('kube-ipvs0.addr', [], (t) => parseIpAddrOneline(t).filter((a) => a.iface === 'kube-ipvs0'));
+  const state: CanonicalState = {
+    ipvs: guard('ipvsadm.save', [], parseIpvsadmSave),
+    ...(snap['ipvsadm.timeout'] ? { ipvsTimeouts: guard('ipvsadm.timeout', { tcp: 0, tcpfin: 0, udp: 0 }, parseIpvsTimeouts) } : {}),
+    ...(snap['ipvsadm.list'] ? { conns: guard('ipvsadm.list', undefined as unknown as IpvsadmList, parseIpvsadmList) } : {}),
+    ipsets: guard('ipset.save', [], parseIpsetSave),
+    iptables: {
+      IPv4: guard('iptables.save', {}, (t) => parseIptablesSave(t, 'IPv4')),
+      IPv6: guard('ip6tables.save', {}, (t) => parseIptablesSave(t, 'IPv6')),
+    },
+    kubeIpvs0: {
+      exists: node.kubeIpvs0Exists ?? addrs.length > 0,
+      addresses: addrs.map((a) => `${a.ip}/${a.prefix}`).sort(byAddress),
+    },
+    sysctls: guard('sysctl.txt', {}, parseSysctlLines),
+    node,
+  };
+  return diags.length ? { diags } : { state, diags };
+}
+
+export function byAddress(a: string, b: string): number {
+  const ka = parseIp(a.split('/')[0]!)?.key ?? a;
+  const kb = parseIp(b.split('/')[0]!)?.key ?? b;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}

@@ -1,0 +1,82 @@
+/**
+ * ipvsc's own artifacts → the canonical state they describe, parsed with the same parsers as the
+ * kernel's output. Pure. Used by plan both for a fresh compile and for `--from DIR`.
+ */
+import type { Family } from '../model/net.js';
+import type { Manifest } from '../cli/manifest.js';
+import type { Artifacts } from '../render/render.js';
+import { parseIpvsadmSave } from './parse-ipvsadm.js';
+import { parseIpsetSave } from './parse-ipset.js';
+import { canonicalRule, splitRuleLine } from './parse-iptables.js';
+import type { LiveChain, LiveIptables } from './types.js';
+import type { CanonicalState } from './canonical.js';
+import { byAddress } from './canonical.js';
+
+export interface DesiredJump {
+  readonly family: Family;
+  readonly table: string;
+  readonly from: string;
+  /** canonicalRule() of the jump's spec. */
+  readonly spec: string;
+  readonly raw: string;
+}
+
+export interface DesiredCanonical extends CanonicalState {
+  readonly families: readonly Family[];
+  readonly jumps: readonly DesiredJump[];
+  readonly excludeCIDRs: readonly string[];
+  /** Sysctls with their kernel conditions. */
+  readonly sysctlSpecs: Manifest['sysctls'];
+  readonly timeouts: Manifest['ipvsTimeouts'];
+}
+
+export function parseRestoreFile(text: string, family: Family): { tables: LiveIptables; jumps: DesiredJump[] } {
+  const tables: LiveIptables = {};
+  const jumps: DesiredJump[] = [];
+  let table = '';
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#') || line === 'COMMIT') continue;
+    if (line.startsWith('*')) {
+      table = line.slice(1);
+      tables[table] ??= { chains: new Map() };
+      continue;
+    }
+    const t = tables[table]!;
+    if (line.startsWith(':')) {
+      const name = line.slice(1).split(' ')[0]!;
+      t.chains.set(name, { name, rules: [], raw: [] });
+      continue;
+    }
+    const r = splitRuleLine(line);
+    if (r.op === 'I') {
+      jumps.push({ family, table, from: r.chain, spec: canonicalRule(r.spec, family), raw: r.spec });
+      continue;
+    }
+    let chain = t.chains.get(r.chain);
+    if (!chain) t.chains.set(r.chain, (chain = { name: r.chain, rules: [], raw: [] } as LiveChain));
+    chain.rules.push(canonicalRule(r.spec, family));
+    chain.raw!.push(r.spec);
+  }
+  return { tables, jumps };
+}
+
+export function desiredFromArtifacts(artifacts: Artifacts, manifest: Manifest): DesiredCanonical {
+  const v4 = parseRestoreFile(artifacts['iptables.restore'], 'IPv4');
+  const v6 = artifacts['ip6tables.restore'] !== undefined ? parseRestoreFile(artifacts['ip6tables.restore'], 'IPv6') : { tables: {}, jumps: [] };
+  const sysctls: Record<string, string> = {};
+  for (const s of manifest.sysctls) sysctls[s.name] = s.value;
+  return {
+    ipvs: parseIpvsadmSave(artifacts['ipvsadm.restore'].split('\n').filter((l) => !l.startsWith('--set')).join('\n')),
+    ipvsTimeouts: manifest.ipvsTimeouts,
+    ipsets: parseIpsetSave(artifacts['ipset.restore']),
+    iptables: { IPv4: v4.tables, IPv6: v6.tables },
+    kubeIpvs0: { exists: true, addresses: [...manifest.kubeIpvs0].sort(byAddress) },
+    sysctls,
+    node: { name: manifest.node.name },
+    families: manifest.families as Family[],
+    jumps: [...v4.jumps, ...v6.jumps],
+    excludeCIDRs: manifest.excludeCIDRs,
+    sysctlSpecs: manifest.sysctls,
+    timeouts: manifest.ipvsTimeouts,
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Parsers of iproute2's address listing: `ip -o addr show [dev IFACE]` (one line per address) and
+ * `ip -j addr show [dev IFACE]` (JSON). Pure: the text is passed in.
+ */
+import { parseIp } from '../model/net.js';
+import type { Family } from '../model/net.js';
+import { StateParseError } from './types.js';
+
+export interface IfaceAddress {
+  iface: string;
+  /** Canonical IP text. */
+  ip: string;
+  prefix: number;
+  family: Family;
+  /** `host`, `link`, `global`, … when printed. */
+  scope?: string;
+}
+
+function makeAddr(iface: string, addr: string, prefixText: string | undefined, scope: string | undefined): IfaceAddress | null {
+  const ip = parseIp(addr);
+  if (!ip) return null;
+  const max = addr.includes(':') ? 128 : 32;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return null;
+  const out: IfaceAddress = { iface, ip: addr.includes(':') && ip.family === 'IPv4' ? addr.toLowerCase() : ip.text, prefix, family: addr.includes(':') ? 'IPv6' : 'IPv4' };
+  if (scope !== undefined) out.scope = scope;
+  return out;
+}
+
+/**
+ * `ip -o addr show` (all interfaces, or `dev X`) → one entry per inet/inet6 address, in the
+ * order listed. The `@peer` suffix of an interface name is dropped; with `peer ADDR/N` the
+ * local address is the one after `inet` and the prefix comes from the peer.
+ *
+ * Real sample (`ip -o addr`, iproute2 6.1; `\` is literal, ip's continuation marker):
+ * ```
+ * 1: lo    inet 127.0.0.1/8 scope host lo\       valid_lft forever preferred_lft forever
+ * 1: lo    inet6 ::1/128 scope host \       valid_lft forever preferred_lft forever
+ * 2: eth0    inet 192.168.0.10/24 scope global eth0\       valid_lft forever preferred_lft forever
+ * 2: eth0    inet6 fe80::8b0:2aff:fe21:4e79/64 scope link \       valid_lft forever preferred_lft forever
+ * 5: kube-ipvs0    inet 10.20.30.41/32 scope global kube-ipvs0\       valid_lft forever preferred_lft forever
+ * 5: kube-ipvs0    inet6 2020::1/128 scope global \       valid_lft forever preferred_lft forever
+ * ```
+ */
+export function parseIpAddrOneline(text: string): IfaceAddress[] {
+  const out: IfaceAddress[] = [];
+  text.split('\n').forEach((rawLine, i) => {
+    const line = rawLine.trim();
+    if (line === '') return;
+    const fail = (why: string): never => { throw new StateParseError('ip -o addr', i + 1, rawLine, why); };
+    const t = line.replace(/\\/g, ' ').split(/\s+/);
+    if (!/^\d+:$/.test(t[0] ?? '')) fail('expected "N: IFACE …"');
+    const iface = (t[1] ?? fail('missing interface')).replace(/:$/, '').replace(/@.*$/, '');
+    const kind = t[2];
+    if (kind !== 'inet' && kind !== 'inet6') return; // `link/ether …` lines of `ip -o link`-style output
+    const local = t[3] ?? fail('missing address');
+    const [addr, ownPfx] = local.split('/') as [string, string | undefined];
+    const peerAt = t.indexOf('peer');
+    const pfx = ownPfx ?? (peerAt > 0 ? t[peerAt + 1]?.split('/')[1] : undefined);
+    const scopeAt = t.indexOf('scope');
+    const a = makeAddr(iface, addr, pfx, scopeAt > 0 ? t[scopeAt + 1] : undefined) ?? fail(`bad address ${local}`);
+    out.push(a);
+  });
+  return out;
+}
+
+interface JsonAddrInfo { family?: string; local?: string; prefixlen?: number; scope?: string }
+interface JsonLink { ifname?: string; addr_info?: JsonAddrInfo[] }
+
+/**
+ * `ip -j addr show [dev X]` → the same entries as parseIpAddrOneline.
+ *
+ * Real sample (`ip -j addr show dev kube-ipvs0`, cut):
+ * ```
+ * [{"ifindex":5,"ifname":"kube-ipvs0","flags":["BROADCAST","NOARP"],"mtu":1500,"qdisc":"noop",
+ *   "operstate":"DOWN",…,"addr_info":[{"family":"inet","local":"10.20.30.41","prefixlen":32,
+ *   "scope":"global","label":"kube-ipvs0","valid_life_time":4294967295,…},…]}]
+ * ```
+ */
+export function parseIpAddrJson(text: string): IfaceAddress[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text.trim() === '' ? '[]' : text);
+  } catch (e) {
+    throw new StateParseError('ip -j addr', 1, text.slice(0, 80), `not JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(data)) throw new StateParseError('ip -j addr', 1, text.slice(0, 80), 'expected a JSON array');
+  const out: IfaceAddress[] = [];
+  for (const link of data as JsonLink[]) {
+    const iface = link.ifname ?? '';
+    for (const a of link.addr_info ?? []) {
+      if ((a.family !== 'inet' && a.family !== 'inet6') || a.local === undefined) continue;
+      const e = makeAddr(iface, a.local, a.prefixlen === undefined ? undefined : String(a.prefixlen), a.scope);
+      if (!e) throw new StateParseError('ip -j addr', 1, JSON.stringify(a), 'bad address');
+      out.push(e);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,171 @@
+/**
+ * Parser of `ipset save` output into LiveIpSet[] with entries in ipvsc's canonical entry text
+ * (docs/artifacts.md, reference §2.2), so that a set compares entry by entry with the compiled one.
+ * Pure: the text is passed in.
+ */
+import { compareIpText, parseCidr, parseIp } from '../model/net.js';
+import { StateParseError } from './types.js';
+import type { LiveIpSet } from './types.js';
+
+const TOOL = 'ipset';
+
+/** Protocol numbers ipset may print (getprotobynumber) → the names ipvsc writes. */
+const PROTO_NAMES: Record<string, string> = { '6': 'tcp', '17': 'udp', '132': 'sctp', '1': 'icmp', '58': 'ipv6-icmp' };
+const PROTO_RANK: Record<string, number> = { tcp: 0, udp: 1, sctp: 2 };
+
+/** Tokens of a save line: whitespace-separated, `"…"` quoted (entry comments). */
+function tokens(line: string): string[] {
+  const out: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(line))) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!);
+  return out;
+}
+
+type Family = 'IPv4' | 'IPv6';
+
+function canonIp(s: string, family: Family | undefined): string | null {
+  const ip = parseIp(s);
+  if (!ip) return null;
+  // An IPv4-mapped address stored in an inet6 set stays IPv6 there (Go's view would make it IPv4).
+  if (family === 'IPv6' && ip.family === 'IPv4') return s.toLowerCase();
+  return ip.text;
+}
+
+function canonNet(s: string, family: Family | undefined): string | null {
+  // ipset prints host nets (/32, /128) without a prefix: give them one, as ipvsc writes CIDRs.
+  if (!s.includes('/')) {
+    const ip = parseIp(s);
+    if (!ip) return null;
+    return `${canonIp(s, family)}/${s.includes(':') ? 128 : 32}`;
+  }
+  return parseCidr(s)?.text ?? null;
+}
+
+function canonProtoPort(s: string): string | null {
+  const colon = s.indexOf(':');
+  const proto = colon < 0 ? 'tcp' : s.slice(0, colon).toLowerCase(); // ipset's default protocol is tcp
+  const port = colon < 0 ? s : s.slice(colon + 1);
+  if (!/^[a-z0-9-]+$/.test(proto) || !/^\d+$/.test(port)) return null;
+  return `${PROTO_NAMES[proto] ?? proto}:${Number(port)}`;
+}
+
+/**
+ * One entry (the element part of an `add` line) in ipvsc's canonical text for the set type:
+ * `hash:ip` → `IP`; `hash:ip,port` → `IP,proto:PORT`; `hash:ip,port,ip` → `IP,proto:PORT,IP2`;
+ * `hash:ip,port,net` → `IP,proto:PORT,CIDR`; `bitmap:port` → `PORT`. Other types: the fields
+ * canonicalised by shape. Returns null when the element does not parse.
+ */
+export function canonicalIpsetEntry(entry: string, type: string, family?: Family): string | null {
+  const fields = entry.split(',');
+  const kinds = type.includes(':') ? type.slice(type.indexOf(':') + 1).split(',') : [];
+  if (type.startsWith('bitmap:port')) {
+    return /^\d+$/.test(entry) ? String(Number(entry)) : null;
+  }
+  if (kinds.length !== fields.length) return null;
+  const out: string[] = [];
+  for (const [i, kind] of kinds.entries()) {
+    const f = fields[i]!;
+    let c: string | null;
+    if (kind === 'ip') c = f.includes('/') ? canonNet(f, family) : canonIp(f, family);
+    else if (kind === 'net') c = canonNet(f, family);
+    else if (kind === 'port') c = canonProtoPort(f);
+    else if (kind === 'mac') c = f.toLowerCase();
+    else c = f;
+    if (c === null) return null;
+    out.push(c);
+  }
+  return out.join(',');
+}
+
+/** Field-wise order of docs/artifacts.md: addresses, then protocol (tcp, udp, sctp), then port, CIDRs. */
+export function compareIpsetEntries(a: string, b: string): number {
+  const fa = a.split(',');
+  const fb = b.split(',');
+  for (let i = 0; i < Math.max(fa.length, fb.length); i++) {
+    const x = fa[i] ?? '';
+    const y = fb[i] ?? '';
+    if (x === y) continue;
+    if (/^\d+$/.test(x) && /^\d+$/.test(y)) return Number(x) - Number(y);
+    const px = /^([a-z0-9-]+):(\d+)$/.exec(x);
+    const py = /^([a-z0-9-]+):(\d+)$/.exec(y);
+    if (px && py && !x.includes('.') && !parseIp(x) && !parseIp(y)) {
+      const rx = PROTO_RANK[px[1]!] ?? 99;
+      const ry = PROTO_RANK[py[1]!] ?? 99;
+      if (rx !== ry) return rx - ry;
+      if (px[1] !== py[1]) return px[1]! < py[1]! ? -1 : 1;
+      return Number(px[2]) - Number(py[2]);
+    }
+    const cx = x.split('/');
+    const cy = y.split('/');
+    const byIp = compareIpText(cx[0]!, cy[0]!);
+    if (byIp !== 0) return byIp;
+    return Number(cx[1] ?? -1) - Number(cy[1] ?? -1);
+  }
+  return 0;
+}
+
+/** Entry options that change the match (kept in the entry text); counters/timeouts/comments are dropped. */
+const ENTRY_FLAGS = new Set(['nomatch']);
+const ENTRY_OPTS_WITH_VALUE = new Set(['timeout', 'packets', 'bytes', 'comment', 'skbmark', 'skbprio', 'skbqueue']);
+
+/**
+ * `ipset save` (all sets, or one) → sets in the order listed, each with its canonical, sorted,
+ * de-duplicated entries. The create line keeps everything after the type as `options`
+ * (newer ipset adds `bucketsize 12 initval 0x…` — seen with ipset 7.17 on kernels 6.1 and 6.18; initval differs per set and per creation).
+ *
+ * Real sample (`ipset save`, ipset v7.17, kernel 6.1; entries come in hash order):
+ * ```
+ * create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536 bucketsize 12 initval 0xbaaf6086
+ * add KUBE-CLUSTER-IP 10.96.0.10,udp:53
+ * add KUBE-CLUSTER-IP 10.20.30.41,sctp:80
+ * add KUBE-CLUSTER-IP 10.20.30.41,tcp:80
+ * create KUBE-LOAD-BALANCER-SOURCE-CIDR hash:ip,port,net family inet hashsize 1024 maxelem 65536 bucketsize 12 initval 0x10009f3f
+ * add KUBE-LOAD-BALANCER-SOURCE-CIDR 1.2.3.4,tcp:80,10.0.0.0/8
+ * create KUBE-NODE-PORT-TCP bitmap:port range 0-65535
+ * add KUBE-NODE-PORT-TCP 30080
+ * create KUBE-6-CLUSTER-IP hash:ip,port family inet6 hashsize 1024 maxelem 65536 bucketsize 12 initval 0x…
+ * add KUBE-6-CLUSTER-IP 2001:db8::1:1,sctp:3001
+ * ```
+ * Seen on this ipset (host check): protocol numbers are printed as names (`132:81` → `sctp:81`,
+ * `47:0` → `gre:0`); a `hash:ip,port,net` host net (`/32`, `/128`) is printed WITHOUT its prefix;
+ * a `bitmap:port` range add is listed port by port; IPv6 is printed compressed lower case.
+ */
+export function parseIpsetSave(text: string): LiveIpSet[] {
+  const sets = new Map<string, LiveIpSet>();
+  text.split('\n').forEach((rawLine, i) => {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const fail = (why: string): never => { throw new StateParseError(TOOL, i + 1, rawLine, why); };
+    const t = tokens(line);
+    const [cmd, name] = t;
+    if (!name) fail('missing set name');
+    if (cmd === 'create' || cmd === '-N' || cmd === 'n') {
+      const type = t[2] ?? fail('missing set type');
+      const rest = t.slice(3);
+      const s: LiveIpSet = { name: name!, type, options: rest.join(' '), entries: [] };
+      const fam = rest[rest.indexOf('family') + 1];
+      if (rest.includes('family')) {
+        if (fam === 'inet') s.family = 'IPv4';
+        else if (fam === 'inet6') s.family = 'IPv6';
+        else fail(`unknown family ${fam ?? ''}`);
+      } else if (type.startsWith('hash:')) s.family = 'IPv4'; // ipset's default family
+      if (sets.has(name!)) fail('duplicate create');
+      sets.set(name!, s);
+    } else if (cmd === 'add' || cmd === '-A' || cmd === 'a') {
+      const s = sets.get(name!) ?? fail('add before create');
+      const elem = t[2] ?? fail('missing element');
+      const c = canonicalIpsetEntry(elem, s.type, s.family) ?? fail(`cannot parse ${s.type} element ${elem}`);
+      const extra: string[] = [];
+      for (let k = 3; k < t.length; k++) {
+        const opt = t[k]!;
+        if (ENTRY_FLAGS.has(opt)) extra.push(opt);
+        else if (ENTRY_OPTS_WITH_VALUE.has(opt)) k++;
+        else fail(`unknown entry option ${opt}`);
+      }
+      s.entries.push([c, ...extra].join(' '));
+    } else fail(`unknown command ${cmd ?? ''}`);
+  });
+  for (const s of sets.values()) s.entries = [...new Set(s.entries)].sort(compareIpsetEntries);
+  return [...sets.values()];
+}

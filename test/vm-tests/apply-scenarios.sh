@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Runs inside the IPVS VM (test/vm/run.sh): ipvsc apply against a real kernel.
+# Prints TAP-like lines `ok N - name` / `not ok N - name` that apply.test.ts turns into tests.
+set -u
+source test/vm/modules.sh
+vm_load_modules >/dev/null 2>&1 || true
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+IPVSC="node bin/ipvsc.js"
+G=test/golden/cases
+n=0
+pass() { n=$((n+1)); echo "ok $n - $1"; }
+fail() { n=$((n+1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+check() { local name=$1; shift; if "$@" >/tmp/check.out 2>&1; then pass "$name"; else fail "$name" "$(tail -20 /tmp/check.out)"; fi; }
+flags() { grep -v '^#' "$G/$1/input/flags" 2>/dev/null | grep -v '^$'; }
+
+# Owned state in the tools' own save formats, sorted, without counters and timestamps.
+owned_state() {
+  { ipvsadm -Sn | grep -v '192.168.100.' | sort
+    ipset save | grep -E '^(create|add) KUBE-' | sed -E 's/ initval 0x[0-9a-f]+//' | sort
+    iptables-save | grep -vE '^#' | grep -E 'KUBE-|^\*|^COMMIT' | sed -E 's/\[[0-9]+:[0-9]+\]//'
+    ip6tables-save | grep -vE '^#' | grep -E 'KUBE-|^\*|^COMMIT' | sed -E 's/\[[0-9]+:[0-9]+\]//'
+    ip -o addr show dev kube-ipvs0 2>/dev/null | awk '{print $4}' | sort; } 
+}
+foreign_state() {
+  { ipvsadm -Sn | grep '192.168.100.' | sort
+    ipset save foreign-allow 2>/dev/null | sed -E 's/ initval 0x[0-9a-f]+//'
+    iptables-save | grep -E 'DOCKER|172\.17\.' | sed -E 's/\[[0-9]+:[0-9]+\]//'; }
+}
+
+# A routable place for backends so IPVS accepts the real servers.
+ip link add backends type dummy && ip addr add 10.180.0.254/16 dev backends && ip link set backends up
+ip addr add 10.0.1.254/24 dev backends
+ip link add eth0 type dummy && ip addr add 192.168.0.10/24 dev eth0 && ip link set eth0 up
+
+# Foreign state that must survive every apply: Docker-like chains, a foreign set, a keepalived VS.
+iptables -t nat -N DOCKER && iptables -t nat -A DOCKER -i docker0 -j RETURN
+iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+iptables -N DOCKER-USER && iptables -A DOCKER-USER -j RETURN && iptables -I FORWARD -j DOCKER-USER
+ipset create foreign-allow hash:ip && ipset add foreign-allow 198.51.100.7
+ipvsadm -A -t 192.168.100.10:80 -s wlc && ipvsadm -a -t 192.168.100.10:80 -r 10.180.0.254:80 -m -w 3
+FOREIGN_BEFORE=$(foreign_state)
+EXCL=--ipvs-exclude-cidrs=192.168.100.0/24
+
+# 1. Apply the reference example (LB + source ranges + the -m ipvs OUT-FILTER rule).
+C=s00-reference-example-lb-source-ranges
+check "apply $C exits 0" $IPVSC apply -f $G/$C/input $(flags $C) $EXCL
+check "plan after apply shows no changes (detailed exit 0)" $IPVSC plan -f $G/$C/input $(flags $C) $EXCL --detailed-exitcode
+out=$($IPVSC apply -f $G/$C/input $(flags $C) $EXCL 2>&1)
+if echo "$out" | grep -q '^No changes'; then pass "second apply is idempotent (no changes, no mutating command)"; else fail "second apply is idempotent" "$out"; fi
+if iptables-save | grep -q -- '-A KUBE-IPVS-OUT-FILTER -s 1.2.3.4/32 -m ipvs'; then pass "OUT-FILTER -m ipvs rule is in the kernel"; else fail "OUT-FILTER rule loaded" "$(iptables-save | grep OUT-FILTER)"; fi
+if [ "$(iptables-save -t nat | grep -c 'kubernetes service portals')" = 2 ]; then pass "jump rules present exactly once"; else fail "jump rules once" "$(iptables-save -t nat | grep portals)"; fi
+check "VS 10.20.30.41:80 exists" sh -c "ipvsadm -Sn | grep -q -- '-A -t 10.20.30.41:80 -s rr'"
+check "kube-ipvs0 holds the VIPs" sh -c "ip -o addr show dev kube-ipvs0 | grep -q 1.2.3.4/32"
+
+# 2. A saved plan is refused once the node moved.
+C2=s01-nodeport-ipv4-two-endpoints
+$IPVSC plan -f $G/$C2/input $(flags $C2) $EXCL -out /tmp/p.json >/dev/null 2>&1
+ipset add KUBE-CLUSTER-IP 10.99.99.99,tcp:99
+$IPVSC apply /tmp/p.json >/tmp/stale.out 2>&1; rc=$?
+if [ $rc = 1 ] && grep -q stale /tmp/stale.out; then pass "saved plan refused after the node changed"; else fail "stale saved plan refused (rc=$rc)" "$(cat /tmp/stale.out)"; fi
+ipset del KUBE-CLUSTER-IP 10.99.99.99,tcp:99
+
+# 3. Rollback: a scheduler the kernel lacks (twos is not in Debian 6.1) fails mid-apply.
+BEFORE=$(owned_state)
+$IPVSC apply -f $G/$C2/input $(flags $C2) $EXCL --ipvs-scheduler=twos >/tmp/rb.out 2>&1; rc=$?
+AFTER=$(owned_state)
+if [ $rc = 3 ]; then pass "failing apply exits 3"; else fail "failing apply exits 3 (rc=$rc)" "$(tail -20 /tmp/rb.out)"; fi
+if grep -q 'rollback: succeeded' /tmp/rb.out; then pass "rollback reported as succeeded"; else fail "rollback reported" "$(tail -20 /tmp/rb.out)"; fi
+if [ "$BEFORE" = "$AFTER" ]; then pass "owned state after rollback equals the state before, byte for byte"; else fail "state restored" "$(diff <(echo "$BEFORE") <(echo "$AFTER") | head -20)"; fi
+
+# 4. Apply another cluster over the first one (services replaced), then drift repair.
+check "apply $C2 over $C exits 0" $IPVSC apply -f $G/$C2/input $(flags $C2) $EXCL
+check "old VS removed" sh -c "! ipvsadm -Sn | grep -q 1.2.3.4:80"
+iptables -t nat -D KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODE-PORT
+ipset add KUBE-CLUSTER-IP 10.66.66.66,tcp:66
+out=$($IPVSC plan -f $G/$C2/input $(flags $C2) $EXCL --no-color 2>&1)
+if echo "$out" | grep -q 'KUBE-SERVICES' && echo "$out" | grep -q '10.66.66.66'; then pass "plan shows hand-made drift"; else fail "plan shows drift" "$out"; fi
+check "apply repairs drift" $IPVSC apply -f $G/$C2/input $(flags $C2) $EXCL
+check "plan after repair is empty" $IPVSC plan -f $G/$C2/input $(flags $C2) $EXCL --detailed-exitcode
+
+# 5. Concurrency: two applies at once are serialised by the lock; both succeed.
+C3=x01-dual-stack-nodeport
+( $IPVSC apply -f $G/$C3/input $(flags $C3) $EXCL >/tmp/a1.out 2>&1; echo $? >/tmp/a1.rc ) &
+( $IPVSC apply -f $G/$C3/input $(flags $C3) $EXCL >/tmp/a2.out 2>&1; echo $? >/tmp/a2.rc ) &
+wait
+if [ "$(cat /tmp/a1.rc)" = 0 ] && [ "$(cat /tmp/a2.rc)" = 0 ]; then pass "two concurrent applies both succeed"; else fail "concurrent applies" "$(cat /tmp/a1.out /tmp/a2.out | tail -20)"; fi
+check "dual-stack state correct after concurrent applies" $IPVSC plan -f $G/$C3/input $(flags $C3) $EXCL --detailed-exitcode
+
+# 6. Foreign state untouched by all of the above.
+if [ "$(foreign_state)" = "$FOREIGN_BEFORE" ]; then pass "foreign chains, set and excluded VS are byte-identical"; else fail "foreign state untouched" "$(diff <(echo "$FOREIGN_BEFORE") <(foreign_state))"; fi
+echo "1..$n"
