@@ -200,7 +200,9 @@ function buildConfig(ctx: Ctx): ProxyConfig {
   if (npa.includes('primary') && npa.length > 1) report(ctx, 'nodeport-addresses', 'CONFIG_NODEPORT_ADDRESSES', `can't use both 'primary' and CIDRs in ${nameOf(ctx, 'nodeport-addresses')}`, "give either exactly one entry 'primary', or only CIDRs");
   else if (!npa.includes('primary')) cidrList('nodeport-addresses', 'node port address');
   const hostname = str('hostname-override').trim().toLowerCase();
-  if (ctx.values.has('hostname-override') && hostname === '') report(ctx, 'hostname-override', 'CONFIG_HOSTNAME', `${nameOf(ctx, 'hostname-override')} is empty`, 'give the node name, as in the Node object\'s metadata.name');
+  // An empty hostnameOverride in the file is kubeadm's default ("use the host name"); only an
+  // explicitly empty flag is an error, as in kube-proxy.
+  if (ctx.values.get('hostname-override')?.src.where === 'flag' && hostname === '') report(ctx, 'hostname-override', 'CONFIG_HOSTNAME', `${nameOf(ctx, 'hostname-override')} is empty`, 'give the node name, as in the Node object\'s metadata.name');
   if (hostname !== '' && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(hostname)) report(ctx, 'hostname-override', 'CONFIG_HOSTNAME', `${show(hostname)} is not a valid node name`, 'node names are DNS subdomains: lower-case letters, digits, "-" and "."');
   const bindAddress = str('bind-address') || '0.0.0.0';
   if (!parseIp(bindAddress)) report(ctx, 'bind-address', 'CONFIG_IP', `${nameOf(ctx, 'bind-address')} ${show(bindAddress)} is not a valid IP address`, 'write an address like 0.0.0.0, :: or 192.168.0.10 (no port)');

@@ -122,7 +122,7 @@ function collect(value: unknown, file: string, doc: number, base: string, out: M
   const name = typeof meta?.['name'] === 'string' ? meta['name'] : '<unnamed>';
   const ns = typeof meta?.['namespace'] === 'string' ? meta['namespace'] : '';
   // A KubeProxyConfiguration has no metadata: it is named by its kind alone.
-  const label = kind === 'KubeProxyConfiguration' && name === '<unnamed>' ? kind : `${kind} ${ns ? `${ns}/` : ''}${name}`;
+  const label = safeLabel(kind === 'KubeProxyConfiguration' && name === '<unnamed>' ? kind : `${kind} ${ns ? `${ns}/` : ''}${name}`);
   out.push({ kind, apiVersion, value: obj, file, doc, base, label });
 }
 
@@ -140,7 +140,18 @@ function objectLabel(doc: unknown): { object?: string } {
   if (kind === undefined) return {};
   const name = get(md, 'name');
   const ns = get(md, 'namespace');
-  return { object: `${kind}${name !== undefined ? ` ${ns ? `${ns}/` : ''}${name}` : ''}` };
+  return { object: safeLabel(`${kind}${name !== undefined ? ` ${ns ? `${ns}/` : ''}${name}` : ''}`) };
+}
+
+/**
+ * Object labels quote user text (names, namespaces) into diagnostics before any rule has
+ * checked it: control characters and line separators are escaped and the length is capped,
+ * so no input can forge a diagnostic line.
+ */
+export function safeLabel(s: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must not reach a terminal
+  const esc = s.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return esc.length > 120 ? `${esc.slice(0, 117)}...` : esc;
 }
 
 const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : `a ${typeof v}`);

@@ -119,9 +119,10 @@ function buildPass(inp: BuildInputs, family: Family, claims: Map<string, Virtual
   const nodeIP = node.primary[family];
   const flags = cfg.scheduler === 'mh' ? ['mh-port'] : [];
 
-  const ports: ServicePort[] = [];
-  for (const s of inp.services) ports.push(...servicePorts(s.service, family, { file: s.file, base: s.base, doc: s.doc }));
-  ports.sort((a, b) => compareKeys(servicePortKey(a), servicePortKey(b)));
+  const keyed: { sp: ServicePort; k: string }[] = [];
+  for (const s of inp.services) for (const sp of servicePorts(s.service, family, { file: s.file, base: s.base, doc: s.doc })) keyed.push({ sp, k: servicePortKey(sp) });
+  keyed.sort((a, b) => compareKeys(a.k, b.k));
+  const ports = keyed.map((x) => x.sp);
 
   // Addresses bound on kube-ipvs0 first: CIDR-mode NodePort addresses may include them (quirk 5).
   for (const sp of ports) {
@@ -154,8 +155,8 @@ function buildPass(inp: BuildInputs, family: Family, claims: Map<string, Virtual
     if (!prev) claims.set(key, vs);
   };
 
-  for (const sp of ports) {
-    const eps = epMap.get(servicePortKey(sp)) ?? [];
+  for (const { sp, k } of keyed) {
+    const eps = epMap.get(k) ?? [];
     const cat = categorizeEndpoints(eps, sp, topo);
     const proto = sp.protocol;
     for (const e of eps) {

@@ -31,13 +31,13 @@ export const portKey = (ns: string, svc: string, portName: string, proto: string
  */
 export function buildEndpointsMap(slices: readonly EndpointSlice[], family: Family, nodeName: string): Map<string, Endpoint[]> {
   const byKey = new Map<string, Map<string, Endpoint>>();
-  const ordered = [...slices].sort((a, b) => {
-    const ka = `${a.metadata.namespace ?? 'default'}/${a.metadata.name ?? ''}`;
-    const kb = `${b.metadata.namespace ?? 'default'}/${b.metadata.name ?? ''}`;
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
+  // Decorate-sort: build each slice's key once, not on every comparison.
+  const ordered = slices
+    .filter((s) => s.addressType === family)
+    .map((s) => ({ s, k: `${s.metadata.namespace ?? 'default'}/${s.metadata.name ?? ''}` }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .map((x) => x.s);
   for (const s of ordered) {
-    if (s.addressType !== family) continue;
     const labels = s.metadata.labels ?? {};
     const svc = labels[SERVICE_NAME_LABEL];
     const ns = s.metadata.namespace ?? 'default';

@@ -63,7 +63,7 @@ function toDiagnostic(e: ErrorObject, m: Manifest): Diagnostic {
       return { ...base, code: 'SCHEMA_ENUM', path: at, summary: `${field} must be one of ${allowed(e)}, got ${show(e.data)}`, hint: guess ? `did you mean ${guess}? (values are case-sensitive)` : 'values are case-sensitive' };
     }
     case 'const':
-      return { ...base, code: 'SCHEMA_CONST', path: at, summary: `${field} must be ${show((e.params as { allowedValue: unknown }).allowedValue)}, got ${show(e.data)}`, hint: field === 'apiVersion' ? `kube-proxy reads ${m.kind} only as ${show((e.params as { allowedValue: unknown }).allowedValue)}; convert the object (kubectl convert) or fetch it again with kubectl get -o yaml` : 'fix the value' };
+      return { ...base, code: 'SCHEMA_CONST', path: at, summary: `${field} must be ${show((e.params as { allowedValue: unknown }).allowedValue)}, got ${show(e.data)}`, hint: field === 'apiVersion' && m.kind === 'KubeProxyConfiguration' ? `ipvsc reads the KubeProxyConfiguration only as ${show((e.params as { allowedValue: unknown }).allowedValue)}, the version kube-proxy --config takes` : field === 'apiVersion' ? `kube-proxy reads ${m.kind} only as ${show((e.params as { allowedValue: unknown }).allowedValue)}; convert the object (kubectl convert) or fetch it again with kubectl get -o yaml` : 'fix the value' };
     case 'minimum':
     case 'maximum':
       return { ...base, code: 'SCHEMA_RANGE', path: at, summary: `${field} must be ${rangeWords(e)}, got ${show(e.data)}`, hint: rangeHint(field) };
@@ -123,7 +123,8 @@ const jsonType = (v: unknown): string => (v === null ? 'null' : Array.isArray(v)
 
 /** Values echoed in messages are JSON-quoted and cut, so no input can forge output lines. */
 export const show = (v: unknown): string => {
-  const s = JSON.stringify(v) ?? String(v);
+  // JSON.stringify leaves U+2028/U+2029 (and NEL) raw; they break lines in some viewers.
+  const s = (JSON.stringify(v) ?? String(v)).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return s.length > 80 ? s.slice(0, 77) + '...' : s;
 };
 

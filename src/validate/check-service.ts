@@ -91,7 +91,7 @@ function checkClusterIPs(svc: Service, r: Reporter, type: string, headless: bool
     const f = fams[i];
     if (f !== undefined && f !== p.family) r.error('RULE_IP_FAMILIES', `/spec/ipFamilies/${i}`, `ipFamilies[${i}] is ${f} but clusterIPs[${i}] is an ${p.family} address`, 'list ipFamilies in the same order as clusterIPs');
   });
-  if (fams.length === 2 && fams[0] === fams[1]) r.error('RULE_IP_FAMILIES', '/spec/ipFamilies/1', 'ipFamilies must not repeat a family');
+  if (fams.length === 2 && fams[0] === fams[1]) r.error('RULE_IP_FAMILIES', '/spec/ipFamilies/1', `ipFamilies lists ${fams[1]} twice`, 'list each family once: [IPv4], [IPv6], [IPv4, IPv6] or [IPv6, IPv4]');
   const policy = spec.ipFamilyPolicy ?? 'SingleStack';
   if (policy === 'SingleStack' && (fams.length > 1 || ips.length > 1)) r.error('RULE_IP_FAMILY_POLICY', '/spec/ipFamilyPolicy', 'ipFamilyPolicy SingleStack allows one IP family', 'use PreferDualStack or RequireDualStack for two families');
   if (policy === 'RequireDualStack' && !headless && ips.length === 1) r.error('RULE_IP_FAMILY_POLICY', '/spec/clusterIPs', 'ipFamilyPolicy RequireDualStack needs one clusterIP per family', 'add the second family\'s address to clusterIPs');
@@ -100,10 +100,10 @@ function checkClusterIPs(svc: Service, r: Reporter, type: string, headless: bool
 function checkTargetPort(tp: number | string | null | undefined, at: string, r: Reporter): void {
   if (tp === undefined || tp === null) return;
   if (typeof tp === 'number') {
-    if (!Number.isInteger(tp) || tp < 1 || tp > 65535) r.error('RULE_TARGET_PORT', at, `targetPort ${show(tp)} must be 1-65535`);
+    if (!Number.isInteger(tp) || tp < 1 || tp > 65535) r.error('RULE_TARGET_PORT', at, `targetPort ${show(tp)} must be 1-65535`, 'the container port the pods listen on; leave it out to use port');
   } else if (/^\d+$/.test(tp)) {
     const n = Number(tp);
-    if (n < 1 || n > 65535) r.error('RULE_TARGET_PORT', at, `targetPort ${show(tp)} must be 1-65535`);
+    if (n < 1 || n > 65535) r.error('RULE_TARGET_PORT', at, `targetPort ${show(tp)} must be 1-65535`, 'the container port the pods listen on; leave it out to use port');
   } else if (!isIanaSvcName(tp)) {
     r.error('RULE_TARGET_PORT', at, `targetPort ${show(tp)} is neither a port number nor a valid port name`, 'a named targetPort is at most 15 lower-case letters, digits and single "-", with at least one letter');
   }

@@ -19,7 +19,7 @@ mkdir -p "$cache"
 log() { echo "vm-setup: $*" >&2; }
 
 # ---------------------------------------------------------------- 1. packages
-pkgs=(qemu-system-x86 busybox-static kmod cpio ipvsadm ipset iptables iproute2)
+pkgs=(qemu-system-x86 busybox-static kmod cpio ipvsadm ipset iptables iproute2 curl python3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -21,6 +21,7 @@ import { commandText } from '../../host/host.js';
 import type { Host } from '../../host/host.js';
 import { parseDuration } from '../../config/flags.js';
 import { acquireLock } from '../lock.js';
+import { FaultHost, parseFault } from '../../host/fault-host.js';
 import { parseSnapshot } from '../../state/canonical.js';
 import { desiredFromArtifacts } from '../../state/desired.js';
 import { makePlan } from '../../plan/make-plan.js';
@@ -40,6 +41,11 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
     const colour = io.isTTY && !flagSet(args, 'no-color') && io.env['NO_COLOR'] === undefined;
     io.stdout(formatPlanText(planned.plan, colour));
     if (planned.plan.changes.length === 0) return EXIT.ok;
+    // An empty or truncated input would delete every Service of the node: refuse unless asked.
+    const deletesAll = planned.desiredState.ipvs.length === 0 && planned.plan.changes.some((c) => c.subsystem === 'ipvs' && c.kind === 'virtual-server' && c.action === 'delete');
+    if (deletesAll && !flagSet(args, 'allow-empty')) {
+      throw new UsageError('refusing to delete every virtual server on the node: the input has no Service', 'check the -f paths; pass --allow-empty if the node really should serve nothing');
+    }
     const steps = buildSteps(planned.plan, planned.desiredState);
     if (dryRun) {
       io.stdout('\nDry run: these commands would run, in this order (payloads on stdin):\n');
@@ -53,7 +59,9 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
       return EXIT.ok;
     }
     const snapshot = await planned.host.readState();
-    const result = await applyPlan(planned.plan, planned.desiredState, snapshot, planned.host, (l) => io.stderr(l + '\n'));
+    const fault = parseFault(io.env['IPVSC_TEST_FAULT']);
+    const target = fault ? new FaultHost(planned.host, fault, () => process.kill(process.pid, 'SIGKILL')) : planned.host;
+    const result = await applyPlan(planned.plan, planned.desiredState, snapshot, target, (l) => io.stderr(l + '\n'));
     return report(result, steps.length, io);
   } finally {
     release();

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs inside the IPVS VM: every step boundary of an apply, in turn, is hit by an injected tool
+# failure (fail-step=K: rollback must restore the old state exactly) and by SIGKILL
+# (kill-after-step=K: the next apply must reach the new state exactly). Foreign state must be
+# byte-identical at the end. TAP-like output, read by faults.test.ts.
+set -u
+source test/vm/modules.sh
+vm_load_modules >/dev/null 2>&1 || true
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+IPVSC="node bin/ipvsc.js"
+G=test/golden/cases
+n=0
+pass() { n=$((n+1)); echo "ok $n - $1"; }
+fail() { n=$((n+1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+flags() { grep -v '^#' "$G/$1/input/flags" 2>/dev/null | grep -v '^$'; }
+owned_state() {
+  { ipvsadm -Sn | grep -v '192.168.100.' | sort
+    ipset save | grep -E '^(create|add) KUBE-' | sed -E 's/ initval 0x[0-9a-f]+//' | sort
+    for t in iptables-save ip6tables-save; do $t | grep -vE '^#' | grep -E 'KUBE-|^\*|^COMMIT' | sed -E 's/\[[0-9]+:[0-9]+\]//'; done
+    ip -o addr show dev kube-ipvs0 2>/dev/null | awk '{print $4}' | sort; }
+}
+foreign_state() {
+  { ipvsadm -Sn | grep '192.168.100.' | sort
+    ipset save foreign-allow 2>/dev/null | sed -E 's/ initval 0x[0-9a-f]+//'
+    iptables-save | grep -E 'DOCKER|172\.17\.' | sed -E 's/\[[0-9]+:[0-9]+\]//'; }
+}
+ip link add backends type dummy && ip addr add 10.180.0.254/16 dev backends && ip link set backends up
+ip addr add 10.0.1.254/24 dev backends
+ip link add eth0 type dummy && ip addr add 192.168.0.10/24 dev eth0 && ip link set eth0 up
+iptables -t nat -N DOCKER && iptables -t nat -A DOCKER -i docker0 -j RETURN
+iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+ipset create foreign-allow hash:ip && ipset add foreign-allow 198.51.100.7
+ipvsadm -A -t 192.168.100.10:80 -s wlc && ipvsadm -a -t 192.168.100.10:80 -r 10.180.0.254:80 -m -w 3
+FOREIGN_BEFORE=$(foreign_state)
+EXCL=--ipvs-exclude-cidrs=192.168.100.0/24
+A=s00-reference-example-lb-source-ranges   # old desired state
+B=x01-dual-stack-nodeport                  # new desired state (both families, every subsystem changes)
+applyA() { $IPVSC apply -f $G/$A/input $(flags $A) $EXCL >/tmp/a.out 2>&1 && $IPVSC plan -f $G/$A/input $(flags $A) $EXCL --detailed-exitcode >/dev/null 2>&1; }
+applyA || { fail "set up the old state" "$(tail /tmp/a.out)"; echo "1..$n"; exit 0; }
+OLD=$(owned_state)
+steps=$($IPVSC apply -f $G/$B/input $(flags $B) $EXCL --dry-run 2>/dev/null | grep -c '^# ')
+[ "$steps" -ge 6 ] && pass "the A→B apply has $steps steps" || fail "step count" "$steps"
+failures_ok=0; kills_ok=0
+for k in $(seq 1 "$steps"); do
+  applyA; before=$(owned_state)
+  IPVSC_TEST_FAULT=fail-step=$k $IPVSC apply -f $G/$B/input $(flags $B) $EXCL >/tmp/f.out 2>&1; rc=$?
+  after=$(owned_state)
+  if [ $rc = 3 ] && [ "$before" = "$after" ] && [ "$after" = "$OLD" ]; then failures_ok=$((failures_ok+1)); pass "tool failure at step $k: rolled back to the old state exactly";
+  else fail "tool failure at step $k (rc=$rc)" "$(tail -8 /tmp/f.out)" "$(diff <(echo "$before") <(echo "$after") | head -10)"; fi
+  applyA
+  IPVSC_TEST_FAULT=kill-after-step=$k $IPVSC apply -f $G/$B/input $(flags $B) $EXCL >/tmp/k.out 2>&1; rc=$?
+  $IPVSC apply -f $G/$B/input $(flags $B) $EXCL >/tmp/k2.out 2>&1; rc2=$?
+  if [ $rc = 137 ] && [ $rc2 = 0 ] && $IPVSC plan -f $G/$B/input $(flags $B) $EXCL --detailed-exitcode >/dev/null 2>&1; then kills_ok=$((kills_ok+1)); pass "SIGKILL after step $k: the next apply reaches the new state exactly";
+  else fail "SIGKILL after step $k (rc=$rc, next=$rc2)" "$(tail -8 /tmp/k2.out)"; fi
+done
+echo "# fault points: $steps failure points ($failures_ok ok), $steps kill points ($kills_ok ok)"
+[ "$(foreign_state)" = "$FOREIGN_BEFORE" ] && pass "foreign state byte-identical after every fault run" || fail "foreign state" "$(diff <(echo "$FOREIGN_BEFORE") <(foreign_state))"
+echo "1..$n"
