@@ -84,12 +84,12 @@ test('(a) valid clusters compile without an error, and (c) the artifacts parse b
       const k = vsKey({ protocol: vs.protocol, address: vs.address.text, port: vs.port });
       const live = byKey.get(k);
       assert.ok(live, `${k} missing from ipvsadm.restore`);
-      assert.is(live!.scheduler, vs.scheduler, `${k} scheduler`);
-      assert.equal(live!.flags, [...vs.flags].sort(), `${k} flags`);
-      assert.is(live!.timeout, vs.timeout, `${k} timeout`);
+      assert.is(live.scheduler, vs.scheduler, `${k} scheduler`);
+      assert.equal(live.flags, [...vs.flags].sort(), `${k} flags`);
+      assert.is(live.timeout, vs.timeout, `${k} timeout`);
       for (const r of vs.realServers) assert.is(r.weight, 1, `${k} weight`);
       assert.equal(
-        live!.realServers.map((r) => ({ address: r.address, port: r.port, weight: r.weight, method: r.method })),
+        live.realServers.map((r) => ({ address: r.address, port: r.port, weight: r.weight, method: r.method })),
         vs.realServers.map((r) => ({ address: r.address.text, port: r.port, weight: 1, method: 'masq' })),
         `${k} real servers`,
       );
@@ -118,8 +118,8 @@ test('(a) valid clusters compile without an error, and (c) the artifacts parse b
         }
         const t = tables[table];
         assert.ok(t, `${pass.family} ${table} table missing`);
-        for (const [chain, rules] of want) assert.equal(t!.chains.get(chain)?.rules, rules, `${pass.family} ${table} ${chain}`);
-        for (const [name, ch] of t!.chains) if (!want.has(name)) assert.equal(ch.rules, [], `${pass.family} ${table} ${name}: rules the model does not have`);
+        for (const [chain, rules] of want) assert.equal(t.chains.get(chain)?.rules, rules, `${pass.family} ${table} ${chain}`);
+        for (const [name, ch] of t.chains) if (!want.has(name)) assert.equal(ch.rules, [], `${pass.family} ${table} ${name}: rules the model does not have`);
       }
     }
     return true;
