@@ -7,27 +7,23 @@ import { parseArgs } from './cli/args.js';
 import type { Io } from './cli/context.js';
 import { EXIT, ipvscVersion, processIo } from './cli/context.js';
 import { helpText } from './cli/help.js';
-import { runCompile } from './cli/commands/compile.js';
-import { runValidate } from './cli/commands/validate.js';
-import { runPlan } from './cli/commands/plan.js';
-import { runApply } from './cli/commands/apply.js';
-import { runState } from './cli/commands/state.js';
 import { UsageError } from './diag/diagnostic.js';
 
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   try {
     const args = parseArgs(argv);
     switch (args.command) {
+      // Commands are loaded on demand: compile never pays for execa, diff or the plan code.
       case 'compile':
-        return runCompile(args, argv, io);
+        return (await import('./cli/commands/compile.js')).runCompile(args, argv, io);
       case 'validate':
-        return runValidate(args, io);
+        return (await import('./cli/commands/validate.js')).runValidate(args, io);
       case 'plan':
-        return await runPlan(args, io);
+        return await (await import('./cli/commands/plan.js')).runPlan(args, io);
       case 'apply':
-        return await runApply(args, io);
+        return await (await import('./cli/commands/apply.js')).runApply(args, io);
       case 'state':
-        return await runState(args, io);
+        return await (await import('./cli/commands/state.js')).runState(args, io);
       case 'version':
         io.stdout(`ipvsc ${ipvscVersion()}\n`);
         return EXIT.ok;

@@ -8,7 +8,7 @@
  * a plan (snapshot as desired state) restricted to what ipvsc owns.
  */
 import type { Host, CommandResult } from '../host/host.js';
-import type { Plan } from '../plan/types.js';
+import type { Change, Plan } from '../plan/types.js';
 import { makePlan, ownsVirtualServer } from '../plan/make-plan.js';
 import type { CanonicalState } from '../state/canonical.js';
 import { parseSnapshot } from '../state/canonical.js';
@@ -34,6 +34,9 @@ export interface ApplyResult {
 }
 
 export type Log = (line: string) => void;
+
+export const isDrainProgress = (c: Change): boolean =>
+  c.subsystem === 'ipvs' && c.kind === 'real-server' && ((c.action === 'delete' && c.before === 'weight 0') || (c.action === 'update' && c.after === 'weight 0'));
 
 /** ipvsadm -R exits 0 when the kernel refuses a line; only its stderr tells. */
 export function stepFailed(step: Step, r: CommandResult): boolean {
@@ -63,8 +66,11 @@ export async function applyPlan(plan: Plan, desired: DesiredCanonical, snapshot:
   if (!failure) {
     const after = await readCanonical(host);
     const verify = makePlan(desired, after);
-    if (verify.changes.length === 0) return { ok: true, stepsRun: run };
-    failure = { verify };
+    // Drains aside: a real server at weight 0 whose connections ended meanwhile (now deletable),
+    // or one that gained connections, is graceful termination moving on, not a failed apply.
+    const remaining = verify.changes.filter((c) => !isDrainProgress(c));
+    if (remaining.length === 0) return { ok: true, stepsRun: run };
+    failure = { verify: { ...verify, changes: remaining } };
   }
   log('! apply failed; restoring the state from before the apply');
   const rollback = await restoreSnapshot(snapshot, desired, host, log);

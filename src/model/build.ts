@@ -132,6 +132,9 @@ function buildPass(inp: BuildInputs, family: Family, claims: Map<string, Virtual
   const boundList = [...bound.values()].sort((a, b) => compareKeys(a.key, b.key));
   const needNodeIPs = ports.some((sp) => sp.nodePort !== 0);
   const nodeIPs = needNodeIPs ? nodePortIPs(node, family, cfg, boundList) : [];
+  if (cfg.detectLocalMode === 'NodeCIDR' && !node.podCIDRs.some((c) => c.family === family) && ports.length > 0) {
+    diags.push({ severity: 'warning', code: 'MODEL_NO_POD_CIDR', summary: `detect-local-mode NodeCIDR, but the node has no ${family} pod CIDR: cluster-IP traffic is masqueraded only when sourced from a VIP (kube-proxy waits for the Node's podCIDRs)`, hint: 'include the Node object with spec.podCIDRs among the inputs' });
+  }
   if (needNodeIPs && nodeIPs.length === 0) {
     diags.push({ severity: 'warning', code: 'MODEL_NO_NODE_IPS', summary: `no ${family} node address serves NodePorts, so no NodePort virtual servers are made for ${family} (kube-proxy does the same)`, hint: 'pass --node-ip, a Node object for --hostname-override, or check --nodeport-addresses' });
   }

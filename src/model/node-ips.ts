@@ -25,8 +25,11 @@ export function nodePortIPs(node: NodeContext, family: Family, cfg: ProxyConfig,
   const matchAll = cidrs.length === 0 || cidrs.some((c) => c.prefix === 0);
   const seen = new Map<string, Ip>();
   if (matchAll) {
+    // kube-proxy: every local address minus the addresses on kube-ipvs0 (an address also bound
+    // there does not serve NodePorts, whichever other interface carries it: S37).
+    const onIpvs0 = new Set([...bound.map((b) => b.key), ...node.addresses.filter((a) => a.iface === 'kube-ipvs0').map((a) => a.ip.key)]);
     for (const a of node.addresses) {
-      if (a.ip.family !== family || a.iface === 'kube-ipvs0' || isLoopback(a.ip) || isLinkLocalV6(a.ip)) continue;
+      if (a.ip.family !== family || onIpvs0.has(a.ip.key) || isLoopback(a.ip) || isLinkLocalV6(a.ip)) continue;
       seen.set(a.ip.key, a.ip);
     }
   } else {

@@ -147,7 +147,7 @@ const flagsArb: fc.Arbitrary<FlagValue[]> = fc
     return out;
   });
 
-const nodesArb = fc.record({ dualStack: fc.boolean(), withNodeB: fc.boolean() }).map(({ dualStack, withNodeB }) => {
+function nodeDocs(dualStack: boolean, withNodeB: boolean): Doc[] {
   const node = (name: string, v4: string, v6: string): Doc => ({
     apiVersion: 'v1',
     kind: 'Node',
@@ -161,7 +161,7 @@ const nodesArb = fc.record({ dualStack: fc.boolean(), withNodeB: fc.boolean() })
     },
   });
   return [node('node-a', NODE_A_V4, NODE_A_V6), ...(withNodeB ? [node('node-b', '192.168.0.11', 'fd00:10::11')] : [])];
-});
+}
 
 // ------------------------------------------------------------------------------------ builders
 
@@ -267,8 +267,8 @@ function poolsArb(n: number, v4Min: number, v4Max: number): fc.Arbitrary<Pools> 
     v4: uniq(v4Min, v4Max, n),
     v6: uniq(1, 0xfffff, n),
     nodePorts: uniq(NODE_PORT_RANGE[0], NODE_PORT_RANGE[1], 4 * n),
-    ext4: uniq(1, 0xffffe, 3 * n),
-    ext6: uniq(1, 0x7fffffff, 3 * n),
+    ext4: uniq(1, 0xffffe, 4 * n),
+    ext6: uniq(1, 0x7fffffff, 4 * n),
   });
 }
 
@@ -284,12 +284,17 @@ export function clusterArb(maxServices = 30): fc.Arbitrary<Cluster> {
       shapes: fc.array(serviceShapeArb, { minLength: n, maxLength: n }),
       pools: poolsArb(n, 1, V4_BASE_MAX),
       flags: flagsArb,
-      nodes: nodesArb,
+      dualStackNode: fc.boolean(),
+      withNodeB: fc.boolean(),
+      // A third of the clusters are IPv4-only (no IPv6 Service, node address or cluster CIDR), so
+      // that the single-pass output is exercised as much as the dual-stack one.
+      v4only: fc.integer({ min: 0, max: 2 }).map((x) => x === 0),
     }))
-    .map(({ shapes, pools, flags, nodes }) => {
+    .map(({ shapes, pools, flags, dualStackNode, withNodeB, v4only }) => {
       const cur = newCursors();
-      const docs = shapes.flatMap((s, i) => buildService(i, 's', s, pools, cur));
-      return { docs: [...docs, ...nodes], flags };
+      const docs = shapes.flatMap((s, i) => buildService(i, 's', v4only ? { ...s, stack: 'v4' } : s, pools, cur));
+      const fl = v4only ? flags.filter((f) => !(f.name === 'cluster-cidr' && f.value?.includes(':')) && !(f.name === 'nodeport-addresses' && f.value?.includes(':'))) : flags;
+      return { docs: [...docs, ...nodeDocs(dualStackNode && !v4only, withNodeB)], flags: fl };
     });
 }
 

@@ -4,35 +4,9 @@
 # (kill-after-step=K: the next apply must reach the new state exactly). Foreign state must be
 # byte-identical at the end. TAP-like output, read by faults.test.ts.
 set -u
-source test/vm/modules.sh
-vm_load_modules >/dev/null 2>&1 || true
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
-IPVSC="node bin/ipvsc.js"
-G=test/golden/cases
-n=0
-pass() { n=$((n+1)); echo "ok $n - $1"; }
-fail() { n=$((n+1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-flags() { grep -v '^#' "$G/$1/input/flags" 2>/dev/null | grep -v '^$'; }
-owned_state() {
-  { ipvsadm -Sn | grep -v '192.168.100.' | sort
-    ipset save | grep -E '^(create|add) KUBE-' | sed -E 's/ initval 0x[0-9a-f]+//' | sort
-    for t in iptables-save ip6tables-save; do $t | grep -vE '^#' | grep -E 'KUBE-|^\*|^COMMIT' | sed -E 's/\[[0-9]+:[0-9]+\]//'; done
-    ip -o addr show dev kube-ipvs0 2>/dev/null | awk '{print $4}' | sort; }
-}
-foreign_state() {
-  { ipvsadm -Sn | grep '192.168.100.' | sort
-    ipset save foreign-allow 2>/dev/null | sed -E 's/ initval 0x[0-9a-f]+//'
-    iptables-save | grep -E 'DOCKER|172\.17\.' | sed -E 's/\[[0-9]+:[0-9]+\]//'; }
-}
-ip link add backends type dummy && ip addr add 10.180.0.254/16 dev backends && ip link set backends up
-ip addr add 10.0.1.254/24 dev backends
-ip link add eth0 type dummy && ip addr add 192.168.0.10/24 dev eth0 && ip link set eth0 up
-iptables -t nat -N DOCKER && iptables -t nat -A DOCKER -i docker0 -j RETURN
-iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
-ipset create foreign-allow hash:ip && ipset add foreign-allow 198.51.100.7
-ipvsadm -A -t 192.168.100.10:80 -s wlc && ipvsadm -a -t 192.168.100.10:80 -r 10.180.0.254:80 -m -w 3
+source test/vm-tests/lib.sh
+setup_node
 FOREIGN_BEFORE=$(foreign_state)
-EXCL=--ipvs-exclude-cidrs=192.168.100.0/24
 A=s00-reference-example-lb-source-ranges   # old desired state
 B=x01-dual-stack-nodeport                  # new desired state (both families, every subsystem changes)
 applyA() { $IPVSC apply -f $G/$A/input $(flags $A) $EXCL >/tmp/a.out 2>&1 && $IPVSC plan -f $G/$A/input $(flags $A) $EXCL --detailed-exitcode >/dev/null 2>&1; }

@@ -2,14 +2,8 @@
 # Runs inside the IPVS VM: real traffic from client network namespaces to backend namespaces
 # through what `ipvsc apply` programmed. TAP-like output, read by traffic.test.ts.
 set -u
-source test/vm/modules.sh
-vm_load_modules >/dev/null 2>&1 || true
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
-IPVSC="node bin/ipvsc.js"
+source test/vm-tests/lib.sh
 W=/tmp/traffic; mkdir -p $W
-n=0
-pass() { n=$((n+1)); echo "ok $n - $1"; }
-fail() { n=$((n+1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 
 # --- topology -----------------------------------------------------------------------------------
 backend() { # backend N: netns beN, 10.180.N.1/24 behind vbeN (10.180.N.254), HTTP on 8080 answering "beN"
