@@ -139,10 +139,19 @@ function buildPass(inp: BuildInputs, family: Family, claims: Map<string, Virtual
     diags.push({ severity: 'warning', code: 'MODEL_NO_NODE_IPS', summary: `no ${family} node address serves NodePorts, so no NodePort virtual servers are made for ${family} (kube-proxy does the same)`, hint: 'pass --node-ip, a Node object for --hostname-override, or check --nodeport-addresses' });
   }
 
+  // The real servers of a service port's VSs are mostly the same endpoint list (cluster IP,
+  // NodePorts, external IPs): build each distinct list once and share it.
+  const rsCache = new Map<readonly Endpoint[], RealServer[]>();
+  const realServersOf = (eps: readonly Endpoint[]): RealServer[] => {
+    let rs = rsCache.get(eps);
+    if (!rs) {
+      rs = eps.map((e) => ({ address: parseIp(e.ip)!, port: e.port, weight: 1 })).sort((a, b) => compareKeys(a.address.key, b.address.key) || a.port - b.port);
+      rsCache.set(eps, rs);
+    }
+    return rs;
+  };
   const addVS = (sp: ServicePort, address: Ip, port: number, eps: readonly Endpoint[]): void => {
-    const realServers: RealServer[] = eps
-      .map((e) => ({ address: parseIp(e.ip)!, port: e.port, weight: 1 }))
-      .sort((a, b) => compareKeys(a.address.key, b.address.key) || a.port - b.port);
+    const realServers = realServersOf(eps);
     const vs: VirtualServer = { protocol: sp.protocol, address, port, scheduler: cfg.scheduler, flags, timeout: sp.affinityTimeout, realServers, origin: sp.origin };
     const key = vsSortKey(vs);
     const prev = claims.get(key);

@@ -21,6 +21,9 @@ export interface Endpoint {
   readonly nodeHints: readonly string[];
 }
 
+/** Shared by every endpoint without hints (most of them): one allocation, not one per endpoint. */
+const NO_HINTS: readonly string[] = Object.freeze([]);
+
 /** (namespace, service, port name, protocol), the service-port-name key of kube-proxy. */
 export const portKey = (ns: string, svc: string, portName: string, proto: string): string => `${ns}/${svc}:${portName}/${proto}`;
 
@@ -65,8 +68,8 @@ export function buildEndpointsMap(slices: readonly EndpointSlice[], family: Fami
           ready: c.ready === undefined || c.ready === null || c.ready,
           serving: c.serving === undefined || c.serving === null || c.serving,
           terminating: c.terminating === true,
-          zoneHints: (ep.hints?.forZones ?? []).map((z) => z.name),
-          nodeHints: (ep.hints?.forNodes ?? []).map((n) => n.name),
+          zoneHints: ep.hints?.forZones ? ep.hints.forZones.map((z) => z.name) : NO_HINTS,
+          nodeHints: ep.hints?.forNodes ? ep.hints.forNodes.map((n) => n.name) : NO_HINTS,
         };
         if (!set.has(e.key) || isLocal) set.set(e.key, e);
       }

@@ -390,6 +390,8 @@ export interface Layout {
   readonly formats: readonly (0 | 1 | 2)[];
   /** Permutation of the file order in the SourceFile array. */
   readonly fileOrder: readonly number[];
+  /** Per file: CRLF line endings (as files edited on Windows have). */
+  readonly crlf: readonly boolean[];
 }
 
 export function layoutArb(nDocs: number): fc.Arbitrary<Layout> {
@@ -399,6 +401,7 @@ export function layoutArb(nDocs: number): fc.Arbitrary<Layout> {
     files: fc.constant(files),
     formats: fc.array(fc.constantFrom(0 as const, 1 as const, 2 as const), { minLength: files, maxLength: files }),
     fileOrder: fc.shuffledSubarray(Array.from({ length: files }, (_, i) => i), { minLength: files, maxLength: files }),
+    crlf: fc.array(fc.boolean(), { minLength: files, maxLength: files }),
   }));
 }
 
@@ -414,5 +417,5 @@ export function layoutFiles(docs: readonly Doc[], l: Layout): SourceFile[] {
     if (f === 2) return { path: `part-${i}.yml`, text: stringify({ apiVersion: 'v1', kind: 'List', items: ds }) };
     return { path: `part-${i}.yaml`, text: yamlDocs(ds) };
   });
-  return l.fileOrder.map((i) => files[i]!);
+  return l.fileOrder.map((i) => (l.crlf[i] ? { path: files[i]!.path, text: files[i]!.text.replace(/\n/g, '\r\n') } : files[i]!));
 }
