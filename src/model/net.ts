@@ -127,7 +127,8 @@ export function parseIp(s: string): Ip | null {
       if (v6) result = makeIp(v6);
     }
   }
-  if (ipCache.size > 200_000) ipCache.clear();
+  // Bounded memo: a 50k-Service node has a few hundred thousand distinct address strings.
+  if (ipCache.size > 2_000_000) ipCache.clear();
   ipCache.set(s, result);
   return result;
 }

@@ -166,6 +166,27 @@ export function parseIpsetSave(text: string): LiveIpSet[] {
       s.entries.push([c, ...extra].join(' '));
     } else fail(`unknown command ${cmd ?? ''}`);
   });
-  for (const s of sets.values()) s.entries = [...new Set(s.entries)].sort(compareIpsetEntries);
+  for (const s of sets.values()) s.entries = sortEntries([...new Set(s.entries)]);
   return [...sets.values()];
+}
+
+/**
+ * compareIpsetEntries' order, decorate-sort style: the sort key of each entry is computed once
+ * (a 10k-Service node has ~100k entries; parsing addresses in the comparator dominated plan time).
+ */
+function sortEntries(entries: string[]): string[] {
+  const keyed = entries.map((e) => ({ e, k: entrySortKey(e) }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : compareIpsetEntries(a.e, b.e)));
+  return keyed.map((x) => x.e);
+}
+
+function entrySortKey(entry: string): string {
+  return entry.split(',').map((f) => {
+    if (/^\d+$/.test(f)) return `0${f.padStart(5, '0')}`;
+    const pp = /^([a-z0-9-]+):(\d+)$/.exec(f);
+    if (pp && !f.includes('.')) return `1${String(PROTO_RANK[pp[1]!] ?? 99).padStart(2, '0')}${pp[1]}:${pp[2]!.padStart(5, '0')}`;
+    const [addr, prefix] = f.split('/');
+    const ip = parseIp(addr ?? '');
+    return ip ? `2${ip.key}/${(prefix ?? '').padStart(3, '0')}` : `3${f}`;
+  }).join('|');
 }

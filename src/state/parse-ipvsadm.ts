@@ -5,7 +5,7 @@
  * Samples below are real captures (test/fixtures/tool-output/ipvsadm/, ipvsadm v1.31 on Debian 12,
  * kernel 6.1).
  */
-import { compareIpText, parseIp } from '../model/net.js';
+import { parseIp } from '../model/net.js';
 import { StateParseError, rsKey, vsKey } from './types.js';
 import type { ForwardMethod, LiveProtocol, LiveRealServer, LiveVirtualServer } from './types.js';
 
@@ -54,19 +54,29 @@ function finishFlags(raw: string[], scheduler: string): string[] {
   return [...new Set(raw.filter((f) => f !== '').map((f) => canonicalSchedFlag(f, scheduler)))].sort();
 }
 
-const sortServers = (rs: LiveRealServer[]): LiveRealServer[] =>
-  rs.sort((a, b) => compareIpText(a.address, b.address) || a.port - b.port);
+/** Decorate-sort: each address is parsed once, not on every comparison (77k-line saves). */
+const addrKey = (a: string): string => parseIp(a)?.key ?? `~${a}`;
+function sortServers(rs: LiveRealServer[]): LiveRealServer[] {
+  if (rs.length < 2) return rs;
+  const keyed = rs.map((r) => ({ r, k: addrKey(r.address) }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.r.port - b.r.port));
+  keyed.forEach((x, i) => (rs[i] = x.r));
+  return rs;
+}
 
 const PROTO_RANK: Record<LiveProtocol, number> = { TCP: 0, UDP: 1, SCTP: 2 };
 
 /** docs/artifacts.md order: address, port, protocol; fwmark services last, by mark. */
 function sortServices(vs: LiveVirtualServer[]): LiveVirtualServer[] {
   for (const v of vs) sortServers(v.realServers);
-  return vs.sort((a, b) => {
+  const keyed = vs.map((v) => ({ v, k: v.fwmark === undefined ? addrKey(v.address) : '' }));
+  keyed.sort(({ v: a, k: ka }, { v: b, k: kb }) => {
     if ((a.fwmark !== undefined) !== (b.fwmark !== undefined)) return a.fwmark !== undefined ? 1 : -1;
     if (a.fwmark !== undefined && b.fwmark !== undefined) return a.fwmark - b.fwmark || a.address.localeCompare(b.address);
-    return compareIpText(a.address, b.address) || a.port - b.port || PROTO_RANK[a.protocol] - PROTO_RANK[b.protocol];
+    return (ka < kb ? -1 : ka > kb ? 1 : 0) || a.port - b.port || PROTO_RANK[a.protocol] - PROTO_RANK[b.protocol];
   });
+  keyed.forEach((x, i) => (vs[i] = x.v));
+  return vs;
 }
 
 const PROTO_SWITCH: Record<string, LiveProtocol> = {
