@@ -32,10 +32,14 @@ export function ownsVirtualServer(v: LiveVirtualServer, desired: DesiredCanonica
   return ownsAddress(v.address, desired);
 }
 
-/** An address of an active family outside --ipvs-exclude-cidrs (VS and kube-ipvs0 addresses). */
+/**
+ * An address outside --ipvs-exclude-cidrs (VS and kube-ipvs0 addresses), of either family: on a
+ * node with ip6tables kube-proxy runs both proxiers, so IPv6 leftovers of a dual-stack past are
+ * cleaned up when the IPv6 pass is no longer active (A → B → A returns to A exactly).
+ */
 export function ownsAddress(address: string, desired: DesiredCanonical): boolean {
   const fam = familyOf(address);
-  if (!fam || !desired.families.includes(fam)) return false;
+  if (!fam) return false;
   const ip = parseIp(address)!;
   return !desired.excludeCIDRs.some((c) => {
     const p = parseCidr(c);
@@ -213,7 +217,8 @@ function planStaleRealServer(key: string, vs: LiveVirtualServer, rs: LiveRealSer
 }
 
 function planIptables(desired: DesiredCanonical, live: CanonicalState, push: Push): void {
-  for (const fam of desired.families) {
+  // Both families: an inactive family's chains and jumps are removed (its desired tables are empty).
+  for (const fam of ['IPv4', 'IPv6'] as const) {
     const want = desired.iptables[fam];
     const have = live.iptables[fam];
     for (const table of ['nat', 'filter'] as const) {

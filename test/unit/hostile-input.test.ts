@@ -75,19 +75,20 @@ test('a file over the default limit (sparse, > 256 MiB) is refused by its size, 
   const fd = openSync(p, 'w');
   ftruncateSync(fd, DEFAULT_MAX_INPUT + 1); // sparse: no disk, no time
   closeSync(fd);
-  const t0 = Date.now();
   const r = await compile(d);
   assert.is(r.code, 1, r.stderr);
   assert.equal(codes(r), ['INPUT_TOO_LARGE']);
-  assert.ok(Date.now() - t0 < 5000, 'refused by stat, not by reading 256 MiB');
 });
 
-/** Runs the CLI from source in a child process; SIGKILLs it after `ms` (a kill is a failure). */
+/**
+ * Runs the CLI from source in a child process with a 512 MB heap (a blow-up crashes it: exit ≠ 1)
+ * and SIGKILLs it after `ms` (a kill is a failure): bounded memory and time, not a timing assertion.
+ */
 async function runChild(args: readonly string[], ms: number): Promise<{ code: number | undefined; timedOut: boolean; stderr: string; elapsed: number }> {
   const mainUrl = pathToFileURL(join(import.meta.dirname, '../../src/main.ts')).href;
   const script = `import { main } from ${JSON.stringify(mainUrl)}; process.exitCode = await main(process.argv.slice(1));`;
   const t0 = Date.now();
-  const r = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, ...args], { reject: false, timeout: ms, killSignal: 'SIGKILL', stdin: 'ignore' });
+  const r = await execa(process.execPath, ['--max-old-space-size=512', '--import', 'tsx', '--input-type=module', '-e', script, ...args], { reject: false, timeout: ms, killSignal: 'SIGKILL', stdin: 'ignore' });
   return { code: r.exitCode, timedOut: r.timedOut, stderr: String(r.stderr), elapsed: Date.now() - t0 };
 }
 
@@ -150,12 +151,10 @@ test('a YAML alias bomb (10 levels x 10 aliases) is refused fast with INPUT_TOO_
   for (let i = 1; i < 10; i++) lines.push(`  l${i}: &l${i} [${Array.from({ length: 10 }, () => `*l${i - 1}`).join(', ')}]`);
   const text = `apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports: [{port: 80}]\nbomb:\n${lines.join('\n')}\n`;
   const d = caseDir({ 'bomb.yaml': text });
-  const t0 = Date.now();
   const r = await compile(d);
   assertNoCrash(r, 'alias bomb');
   assert.is(r.code, 1);
   assert.equal(codes(r), ['INPUT_TOO_COMPLEX']);
-  assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
 });
 
 test('an alias bomb inside one annotation value is refused too', async () => {

@@ -31,7 +31,7 @@ $IPVSC apply -f $G/$C2/input $(flags $C2) $EXCL --ipvs-scheduler=twos >/tmp/rb.o
 AFTER=$(owned_state)
 if [ $rc = 3 ]; then pass "failing apply exits 3"; else fail "failing apply exits 3 (rc=$rc)" "$(tail -20 /tmp/rb.out)"; fi
 if grep -q 'rollback: succeeded' /tmp/rb.out; then pass "rollback reported as succeeded"; else fail "rollback reported" "$(tail -20 /tmp/rb.out)"; fi
-if [ "$BEFORE" = "$AFTER" ]; then pass "owned state after rollback equals the state before, byte for byte"; else fail "state restored" "$(diff <(echo "$BEFORE") <(echo "$AFTER") | head -20)"; fi
+if [ "$BEFORE" = "$AFTER" ]; then pass "owned state after rollback equals the state before, byte for byte"; else fail "state restored" "$(echo "$BEFORE" > /tmp/b.txt; echo "$AFTER" > /tmp/a.txt; diff /tmp/b.txt /tmp/a.txt | head -20)"; fi
 
 # 4. Apply another cluster over the first one (services replaced), then drift repair.
 check "apply $C2 over $C exits 0" $IPVSC apply -f $G/$C2/input $(flags $C2) $EXCL
@@ -52,5 +52,5 @@ if [ "$(cat /tmp/a1.rc)" = 0 ] && [ "$(cat /tmp/a2.rc)" = 0 ]; then pass "two co
 check "dual-stack state correct after concurrent applies" $IPVSC plan -f $G/$C3/input $(flags $C3) $EXCL --detailed-exitcode
 
 # 6. Foreign state untouched by all of the above.
-if [ "$(foreign_state)" = "$FOREIGN_BEFORE" ]; then pass "foreign chains, set and excluded VS are byte-identical"; else fail "foreign state untouched" "$(diff <(echo "$FOREIGN_BEFORE") <(foreign_state))"; fi
+if [ "$(foreign_state)" = "$FOREIGN_BEFORE" ]; then pass "foreign chains, set and excluded VS are byte-identical"; else fail "foreign state untouched" "$(echo "$FOREIGN_BEFORE" > /tmp/fb.txt; foreign_state > /tmp/fa.txt; diff /tmp/fb.txt /tmp/fa.txt)"; fi
 echo "1..$n"
