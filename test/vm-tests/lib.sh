@@ -16,7 +16,8 @@ flags() { grep -v '^#' "$G/$1/input/flags" 2>/dev/null | grep -v '^$'; }
 owned_state() {
   { ipvsadm -Sn | grep -v '192.168.100.' | sort
     ipset save | grep -E '^(create|add) KUBE-' | sed -E 's/ initval 0x[0-9a-f]+//' | sort
-    for t in iptables-save ip6tables-save; do $t | grep -vE '^#' | grep -E 'KUBE-|^\*|^COMMIT' | sed -E 's/\[[0-9]+:[0-9]+\]//'; done
+    # Only rules and chains: an emptied table that stays listed is kernel bookkeeping, not state.
+    for t in iptables-save ip6tables-save; do echo "== $t"; $t | grep -E 'KUBE-' | sed -E 's/\[[0-9]+:[0-9]+\]//'; done
     ip -o addr show dev kube-ipvs0 2>/dev/null | awk '{print $4}' | sort; }
 }
 foreign_state() {
