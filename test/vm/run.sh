@@ -91,10 +91,11 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu qemu64 -m "${VM_MEM:-1024}" -smp "${VM_
   -nodefaults -no-user-config -display none -no-reboot -nic none
   -chardev stdio,id=con,signal=off -serial chardev:con
   -kernel "$kernel" -initrd "$initrd"
-  -append "console=ttyS0 panic=-1 quiet loglevel=1 rdinit=/init"
+  -append "console=ttyS0 panic=-1 quiet loglevel=1 rdinit=/init ipvsc_repo=$repo"
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
   -virtfs "local,path=$cache/kernel,mount_tag=modules,security_model=none,readonly=on,multidevs=remap"
-  -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap")
+  -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap"
+  -virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on,multidevs=remap")
 
 # Stream the console; hide everything up to VM-SCRIPT-START and the marker lines (unless VM_DEBUG).
 filter() {

@@ -155,6 +155,12 @@ mount -t tmpfs tmpfs $H/var/tmp 2>/dev/null
 mkdir -p $H/run/vm-modules $H/run/vm-results
 mount --bind /mnt/modules $H/run/vm-modules
 mount --bind /mnt/results $H/run/vm-results
+# A repository under /tmp, /run or /var/tmp (a CI clone) is hidden by the tmpfs mounts above:
+# it comes as its own 9p share, mounted back at the same path.
+repo=$(sed -n 's/.*ipvsc_repo=\([^ ]*\).*/\1/p' /proc/cmdline)
+case "$repo" in
+  /tmp/*|/run/*|/var/tmp/*) mkdir -p $H$repo && mount -t 9p -o $opts,ro,cache=loose repo $H$repo || fail "mount repo" ;;
+esac
 # kernel module autoload (request_module) runs /sbin/modprobe in *this* root: forward it
 echo /sbin/modprobe > /proc/sys/kernel/modprobe
 stty -onlcr 2>/dev/null
