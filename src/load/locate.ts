@@ -19,6 +19,13 @@ export function locateDiagnostics(diags: readonly Diagnostic[], files: readonly 
     if (!f) return d;
     let parsed = cache.get(d.file);
     if (parsed === undefined) {
+      // `yaml` composes nodes recursively: on a hostile, deeply nested file it would run the
+      // stack out, and V8 reports a regexp compiled at that moment as a fatal out-of-memory
+      // instead of a RangeError. Such a file keeps its diagnostics without positions.
+      if (maxFlowDepth(f.text) > MAX_LOCATE_DEPTH || /\n {1000}/.test(f.text)) {
+        cache.set(d.file, null);
+        return d;
+      }
       try {
         const lc = new LineCounter();
         // Only the CST/AST is built (no toJS), so aliases are never expanded here.
@@ -66,4 +73,26 @@ function offsetOf(node: YamlNode | null, keys: string[]): number | undefined {
     best = cur.range?.[0] ?? best;
   }
   return best;
+}
+
+const MAX_LOCATE_DEPTH = 300;
+
+/** Deepest nesting of `[`/`{` outside quoted strings: a cheap, non-recursive over-estimate guard. */
+export function maxFlowDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = '';
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '[' || c === '{') {
+      if (++depth > max) max = depth;
+    } else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);
+  }
+  return max;
 }
