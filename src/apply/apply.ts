@@ -9,6 +9,7 @@
  */
 import type { Host, CommandResult } from '../host/host.js';
 import type { Change, Plan } from '../plan/types.js';
+import { isEmptyPlan } from '../plan/types.js';
 import { makePlan, ownsVirtualServer } from '../plan/make-plan.js';
 import type { CanonicalState } from '../state/canonical.js';
 import { parseSnapshot } from '../state/canonical.js';
@@ -122,7 +123,7 @@ async function restoreSnapshot(snapshot: StateSnapshot, like: DesiredCanonical, 
   for (let round = 0; round < 2; round++) {
     const now = await readCanonical(host);
     const plan = makePlan(target, now);
-    if (plan.changes.length === 0) break;
+    if (isEmptyPlan(plan)) break;
     for (const step of buildSteps(plan, target)) {
       log(`  rollback: ${step.name}`);
       const r = await host.run(step.command);
@@ -130,5 +131,5 @@ async function restoreSnapshot(snapshot: StateSnapshot, like: DesiredCanonical, 
     }
   }
   const remaining = makePlan(target, await readCanonical(host));
-  return { ok: remaining.changes.length === 0, remaining, errors };
+  return { ok: isEmptyPlan(remaining), remaining, errors };
 }

@@ -9,7 +9,7 @@
  * deletions last: stale rules and jumps, real servers, virtual services, addresses, set entries.
  */
 import type { Family } from '../model/net.js';
-import { JUMP_RULES, KUBE_CHAINS, jumpRuleSpec } from '../model/names.js';
+import { KUBE_CHAINS } from '../model/names.js';
 import { protocolSwitch } from '../render/render.js';
 import type { Command } from '../host/host.js';
 import type { Change, Plan } from '../plan/types.js';
@@ -174,4 +174,3 @@ function iptablesDeleteStep(plan: Plan, fam: Family, table: 'nat' | 'filter'): S
   return { name: `${fam === 'IPv4' ? 'iptables' : 'ip6tables'} ${table}: delete stale jumps and chains`, command: { tool: restoreTool(fam), args: ['-w', '--noflush'], input: lines.join('\n') + '\n', mutating: true }, changes: dels };
 }
 
-export { JUMP_RULES, jumpRuleSpec };

@@ -27,7 +27,7 @@ export function readSchemas(): Record<SchemaKind, object> {
   return out;
 }
 
-export const TEMPLATE_FILES = ['ipvsadm.restore.hbs', 'ipset.restore.hbs', 'iptables.restore.hbs', 'plan.txt.hbs'] as const;
+export const TEMPLATE_FILES = ['ipvsadm.restore.hbs', 'ipset.restore.hbs', 'iptables.restore.hbs'] as const;
 export type TemplateName = (typeof TEMPLATE_FILES)[number];
 
 export function readTemplates(): Record<TemplateName, string> {

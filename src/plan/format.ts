@@ -3,6 +3,7 @@
  * (`--json`, versioned by format_version). Pure.
  */
 import type { Change, Plan, Subsystem } from './types.js';
+import { isEmptyPlan } from './types.js';
 
 const SYMBOL = { create: '+', update: '~', delete: '-' } as const;
 const COLOUR = { create: '\x1b[32m', update: '\x1b[33m', delete: '\x1b[31m' } as const;
@@ -19,7 +20,7 @@ const ORDER: readonly Subsystem[] = ['sysctl', 'kube-ipvs0', 'ipset', 'ipvs', 'i
 export function formatPlanText(plan: Plan, colour: boolean): string {
   const paint = (c: Change, s: string): string => (colour ? `${COLOUR[c.action]}${s}${RESET}` : s);
   const lines: string[] = [];
-  if (plan.changes.length === 0) {
+  if (isEmptyPlan(plan)) {
     lines.push(`No changes. Node ${plan.node || '(unnamed)'} matches the desired state.`);
     for (const d of plan.draining) lines.push(`  draining: ${d}`);
     return lines.join('\n') + '\n';

@@ -22,7 +22,6 @@ export interface Artifacts {
   readonly 'ip6tables.restore'?: string;
 }
 
-export type ArtifactName = keyof Artifacts;
 
 type Compiled = Record<'ipvsadm' | 'ipset' | 'iptables', HandlebarsTemplateDelegate>;
 

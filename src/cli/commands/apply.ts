@@ -14,6 +14,7 @@ import { printDiagnostics } from '../inputs.js';
 import { computePlan, hostFor } from './plan.js';
 import type { Planned } from './plan.js';
 import { formatPlanText } from '../../plan/format.js';
+import { isEmptyPlan } from '../../plan/types.js';
 import { buildSteps } from '../../apply/steps.js';
 import { applyPlan } from '../../apply/apply.js';
 import type { ApplyResult } from '../../apply/apply.js';
@@ -40,7 +41,7 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
     }
     const colour = io.isTTY && !flagSet(args, 'no-color') && io.env['NO_COLOR'] === undefined;
     io.stdout(formatPlanText(planned.plan, colour));
-    if (planned.plan.changes.length === 0) return EXIT.ok;
+    if (isEmptyPlan(planned.plan)) return EXIT.ok;
     // An empty or truncated input would delete every Service of the node: refuse unless asked.
     const deletesAll = planned.desiredState.ipvs.length === 0 && planned.plan.changes.some((c) => c.subsystem === 'ipvs' && c.kind === 'virtual-server' && c.action === 'delete');
     if (deletesAll && !flagSet(args, 'allow-empty')) {
