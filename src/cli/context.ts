@@ -4,7 +4,7 @@
  * tests can run them in-process with captured output.
  */
 import { readFileSync } from 'node:fs';
-import { readPackageVersion, readSchemas, readTemplates } from '../load/read-assets.js';
+import { readPackageVersion, readPrebuiltValidators, readSchemaTexts, readTemplates } from '../load/read-assets.js';
 import { compileValidators } from '../validate/check-schema.js';
 import type { Assets } from '../pipeline/compile.js';
 
@@ -28,7 +28,7 @@ export const processIo = (): Io => ({
 
 let assets: Assets | undefined;
 export function loadAssets(): Assets {
-  assets ??= { validators: compileValidators(readSchemas()), templates: readTemplates() };
+  assets ??= { validators: compileValidators(readSchemaTexts(), readPrebuiltValidators()), templates: readTemplates() };
   return assets;
 }
 

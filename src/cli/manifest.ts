@@ -8,7 +8,10 @@ export const sha256 = (s: string): string => 'sha256:' + createHash('sha256').up
 
 export function inputsDigest(files: readonly SourceFile[], argv: readonly string[]): string {
   const h = createHash('sha256');
-  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) h.update(f.path).update('\0').update(f.text).update('\0');
+  // Per file: the digest of its bytes, as read (read-inputs.ts), else of its text.
+  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+    h.update(f.path).update('\0').update(f.sha256 ?? createHash('sha256').update(f.text).digest('hex')).update('\0');
+  }
   h.update(JSON.stringify(argv));
   return 'sha256:' + h.digest('hex');
 }

@@ -5,8 +5,11 @@
  * time with `yaml`'s document API and a LineCounter; every diagnostic of that file is then
  * placed at the deepest node its pointer reaches (for a missing field: its parent mapping).
  */
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
-import type { Node as YamlNode } from 'yaml';
+import type * as Yaml from 'yaml';
+import type { LineCounter, Node as YamlNode, parseAllDocuments } from 'yaml';
+import { lazyRequire } from '../util/lazy-require.js';
+
+const yaml = lazyRequire<typeof Yaml>('yaml');
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { SourceFile } from './source.js';
 
@@ -27,9 +30,9 @@ export function locateDiagnostics(diags: readonly Diagnostic[], files: readonly 
         return d;
       }
       try {
-        const lc = new LineCounter();
+        const lc = new (yaml().LineCounter)();
         // Only the CST/AST is built (no toJS), so aliases are never expanded here.
-        const docs = parseAllDocuments(f.text, { lineCounter: lc, uniqueKeys: false });
+        const docs = yaml().parseAllDocuments(f.text, { lineCounter: lc, uniqueKeys: false });
         parsed = { docs, lc };
       } catch {
         parsed = null;
@@ -54,6 +57,7 @@ function splitPointer(p: string): string[] {
 function offsetOf(node: YamlNode | null, keys: string[]): number | undefined {
   let cur: YamlNode | null = node;
   let best = cur?.range?.[0];
+  const { isMap, isScalar, isSeq } = yaml();
   for (const k of keys) {
     if (!cur) break;
     let next: YamlNode | null = null;

@@ -3,6 +3,7 @@
  * folder. An edge module: the validate and render stages receive the contents.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -19,12 +20,22 @@ export const SCHEMA_FILES = {
 
 export type SchemaKind = keyof typeof SCHEMA_FILES;
 
-export function readSchemas(): Record<SchemaKind, object> {
-  const out = {} as Record<SchemaKind, object>;
+export function readSchemaTexts(): Record<SchemaKind, string> {
+  const out = {} as Record<SchemaKind, string>;
   for (const [kind, file] of Object.entries(SCHEMA_FILES) as [SchemaKind, string][]) {
-    out[kind] = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'schemas', file), 'utf8')) as object;
+    out[kind] = readFileSync(join(PACKAGE_ROOT, 'schemas', file), 'utf8');
   }
   return out;
+}
+
+/** The validators `npm run build` generated (scripts/build-validators.mjs), if they exist. */
+export function readPrebuiltValidators(): Record<string, unknown> | undefined {
+  try {
+    return createRequire(import.meta.url)(join(PACKAGE_ROOT, 'dist', 'validators.generated.cjs')) as Record<string, unknown>;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'MODULE_NOT_FOUND') return undefined;
+    throw e;
+  }
 }
 
 export const TEMPLATE_FILES = ['ipvsadm.restore.hbs', 'ipset.restore.hbs', 'iptables.restore.hbs'] as const;

@@ -3,6 +3,8 @@
  * recursively for *.yaml, *.yml and *.json, `-` for stdin) into SourceFiles, refusing
  * unreadable, binary, non-UTF-8 and oversized input with diagnostics instead of exceptions.
  */
+import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Diagnostic } from '../diag/diagnostic.js';
@@ -82,7 +84,9 @@ export function readInputs(args: readonly string[], opts: ReadOptions): { files:
   const pushDecoded = (path: string, buf: Buffer): void => {
     const problem = checkBytes(path, buf, opts.maxBytes);
     if (problem) diags.push(problem);
-    else files.push({ path, text: buf.toString('utf8').replace(/^\uFEFF/, '') });
+    // The digest of the bytes as read (manifest.json's inputsDigest), taken here, where the
+    // bytes are, instead of re-encoding the text later (issue #5).
+    else files.push({ path, text: buf.toString('utf8').replace(/^\uFEFF/, ''), sha256: createHash('sha256').update(buf).digest('hex') });
   };
   for (const a of args) {
     if (a === '-') {
@@ -115,9 +119,8 @@ export function checkBytes(path: string, buf: Buffer, max: number): Diagnostic |
   }
   const nul = buf.indexOf(0);
   if (nul >= 0) return { severity: 'error', code: 'INPUT_BINARY', file: path, pos: bytePos(buf, nul), summary: `input contains a NUL byte (offset ${nul})`, hint: 'inputs are YAML or JSON text; is this a binary or compressed file?' };
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(buf);
-  } catch {
+  // isUtf8 validates without building a string (the text is decoded once, by the caller).
+  if (!isUtf8(buf)) {
     const at = firstInvalidUtf8(buf);
     return { severity: 'error', code: 'INPUT_ENCODING', file: path, pos: bytePos(buf, at), summary: `input is not valid UTF-8 (byte 0x${(buf[at] ?? 0).toString(16).padStart(2, '0')} at offset ${at})`, hint: 'save the file as UTF-8 (kubectl always writes UTF-8); Latin-1 or Windows-1252 text must be converted, e.g. iconv -f latin1 -t utf-8' };
   }

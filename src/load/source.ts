@@ -3,6 +3,8 @@ export interface SourceFile {
   /** Path as the user should see it (relative to the working directory), or `<stdin>`. */
   readonly path: string;
   readonly text: string;
+  /** sha256 (hex) of the bytes read, when they were read from disk or stdin. */
+  readonly sha256?: string;
 }
 
 /** A Kubernetes object found in an input file. */

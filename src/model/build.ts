@@ -42,9 +42,12 @@ export interface BuildResult {
   readonly diags: Diagnostic[];
 }
 
-/** Sort key of a virtual server: address, port, protocol (docs/artifacts.md). */
-export const vsSortKey = (v: { address: Ip; port: number; protocol: VirtualServer['protocol'] }): string =>
-  `${v.address.key}|${String(v.port).padStart(5, '0')}|${protocolRank(v.protocol)}`;
+/** Identity of a virtual server in the IPVS table: protocol, address, port. */
+const vsIdentity = (protocol: VirtualServer['protocol'], address: Ip, port: number): string => `${protocol} ${address.text} ${port}`;
+
+/** Virtual server order: address, port, protocol (docs/artifacts.md). */
+export const compareVirtualServers = (x: VirtualServer, y: VirtualServer): number =>
+  compareKeys(x.address.key, y.address.key) || x.port - y.port || protocolRank(x.protocol) - protocolRank(y.protocol);
 
 export function activeFamilies(inp: BuildInputs): Family[] {
   const v6 =
@@ -60,7 +63,7 @@ export function buildDesiredState(inp: BuildInputs): BuildResult {
   const claims = new Map<string, VirtualServer>();
   const passes: FamilyPass[] = [];
   for (const family of activeFamilies(inp)) passes.push(buildPass(inp, family, claims, diags));
-  const virtualServers = [...claims.entries()].sort((a, b) => compareKeys(a[0], b[0])).map(([, v]) => v);
+  const virtualServers = [...claims.values()].sort(compareVirtualServers);
   const kubeIpvs0 = passes.flatMap((p) => p.bound.map(hostCidr));
   const cfg = inp.config;
   return {
@@ -145,7 +148,7 @@ function buildPass(inp: BuildInputs, family: Family, claims: Map<string, Virtual
   const realServersOf = (eps: readonly Endpoint[]): RealServer[] => {
     let rs = rsCache.get(eps);
     if (!rs) {
-      rs = eps.map((e) => ({ address: parseIp(e.ip)!, port: e.port, weight: 1 })).sort((a, b) => compareKeys(a.address.key, b.address.key) || a.port - b.port);
+      rs = eps.map((e) => ({ address: e.addr, port: e.port, weight: 1 })).sort((a, b) => compareKeys(a.address.key, b.address.key) || a.port - b.port);
       rsCache.set(eps, rs);
     }
     return rs;
@@ -153,7 +156,7 @@ function buildPass(inp: BuildInputs, family: Family, claims: Map<string, Virtual
   const addVS = (sp: ServicePort, address: Ip, port: number, eps: readonly Endpoint[]): void => {
     const realServers = realServersOf(eps);
     const vs: VirtualServer = { protocol: sp.protocol, address, port, scheduler: cfg.scheduler, flags, timeout: sp.affinityTimeout, realServers, origin: sp.origin };
-    const key = vsSortKey(vs);
+    const key = vsIdentity(sp.protocol, address, port);
     const prev = claims.get(key);
     if (prev && prev.origin.object !== vs.origin.object) {
       diags.push({
@@ -172,9 +175,8 @@ function buildPass(inp: BuildInputs, family: Family, claims: Map<string, Virtual
     const cat = categorizeEndpoints(eps, sp, topo);
     const proto = sp.protocol;
     for (const e of eps) {
-      if (!e.isLocal || e.ip === '' || e.port === 0) continue;
-      const ip = parseIp(e.ip)!;
-      sets.ipPortIp('LOOP-BACK', ip, proto, e.port, ip);
+      if (!e.isLocal || e.port === 0) continue;
+      sets.ipPortIp('LOOP-BACK', e.addr, proto, e.port, e.addr);
     }
     sets.ipPort('CLUSTER-IP', sp.clusterIP, proto, sp.port);
     addVS(sp, sp.clusterIP, sp.port, endpointsForVS(cat, sp.internalPolicyLocal));

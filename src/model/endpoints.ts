@@ -2,7 +2,7 @@
  * EndpointSlices (and v1 Endpoints, converted first) → the endpoints of each service port,
  * exactly as kube-proxy's endpointslicecache builds them (reference §1.4). Pure.
  */
-import type { Family } from './net.js';
+import type { Family, Ip } from './net.js';
 import { joinHostPort, parseIp } from './net.js';
 import type { EndpointSlice, Endpoints } from './k8s.js';
 import { SERVICE_NAME_LABEL, PROXY_NAME_LABEL, HEADLESS_LABEL, SKIP_MIRROR_LABEL } from './k8s.js';
@@ -10,6 +10,8 @@ import type { Protocol } from './names.js';
 
 export interface Endpoint {
   readonly ip: string;
+  /** `ip`, parsed (kept so that the model never parses an endpoint address twice). */
+  readonly addr: Ip;
   readonly port: number;
   /** `ip:port` (IPv6 bracketed): kube-proxy's identity and sort key for endpoints. */
   readonly key: string;
@@ -62,6 +64,7 @@ export function buildEndpointsMap(slices: readonly EndpointSlice[], family: Fami
         const c = ep.conditions ?? {};
         const e: Endpoint = {
           ip: ip.text,
+          addr: ip,
           port: port.port,
           key: joinHostPort(ip.text, port.port),
           isLocal,

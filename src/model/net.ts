@@ -28,17 +28,27 @@ export interface Cidr {
 }
 
 function parseV4(s: string): number[] | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
+  // Hand-rolled (no split, no regex): this runs for every address of every input (issue #5).
   const out: number[] = [];
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return null;
-    if (p.length > 1 && p.startsWith('0')) return null; // Go rejects leading zeros (octal ambiguity).
-    const n = Number(p);
-    if (n > 255) return null;
-    out.push(n);
+  let n = 0;
+  let digits = 0;
+  let lead0 = false;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      // Empty part, or a leading zero: Go rejects "1..2.3" and "010.0.0.1" (octal ambiguity).
+      if (digits === 0 || (lead0 && digits > 1) || n > 255 || out.length === 4) return null;
+      out.push(n);
+      n = 0;
+      digits = 0;
+      continue;
+    }
+    if (c < 0x30 || c > 0x39 || digits === 3) return null;
+    if (digits === 0) lead0 = c === 0x30;
+    n = n * 10 + (c - 0x30);
+    digits++;
   }
-  return out;
+  return out.length === 4 ? out : null;
 }
 
 function parseV6(s: string): number[] | null {
@@ -83,8 +93,6 @@ function parseV6(s: string): number[] | null {
   return bytes;
 }
 
-const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
-
 function formatV6(b: readonly number[]): string {
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
@@ -98,18 +106,33 @@ function formatV6(b: readonly number[]): string {
     if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
     i = j;
   }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return hex.slice(0, bestStart).join(':') + '::' + hex.slice(bestStart + bestLen).join(':');
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    out += (out === '' || out.endsWith(':') ? '' : ':') + groups[i]!.toString(16);
+  }
+  return out;
+}
+
+/** `6` + 32 hex digits, four per 16-bit group (cheaper than sixteen 2-digit pieces). */
+function v6Key(b: readonly number[]): string {
+  let k = '6';
+  for (let i = 0; i < 16; i += 2) k += (((b[i]! << 8) | b[i + 1]!) + 0x10000).toString(16).slice(1);
+  return k;
 }
 
 function makeIp(bytes: number[]): Ip {
-  const mapped = bytes.length === 16 && bytes.slice(0, 10).every((x) => x === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  const mapped = bytes.length === 16 && bytes[10] === 0xff && bytes[11] === 0xff && bytes.slice(0, 10).every((x) => x === 0);
   if (bytes.length === 4 || mapped) {
     const v4 = bytes.length === 4 ? bytes : bytes.slice(12);
-    return { family: 'IPv4', text: v4.join('.'), key: '4' + v4.map(hex2).join(''), bytes: v4 };
+    const word = ((v4[0]! << 24) | (v4[1]! << 16) | (v4[2]! << 8) | v4[3]!) >>> 0;
+    return { family: 'IPv4', text: `${v4[0]!}.${v4[1]!}.${v4[2]!}.${v4[3]!}`, key: '4' + word.toString(16).padStart(8, '0'), bytes: v4 };
   }
-  return { family: 'IPv6', text: formatV6(bytes), key: '6' + bytes.map(hex2).join(''), bytes };
+  return { family: 'IPv6', text: formatV6(bytes), key: v6Key(bytes), bytes };
 }
 
 const ipCache = new Map<string, Ip | null>();
@@ -157,7 +180,7 @@ export function parseCidr(s: string): Cidr | null {
 
 /** An IPv6 CIDR stays IPv6 even when its network address looks mapped. */
 function ipFromV6Bytes(bytes: number[]): Ip {
-  return { family: 'IPv6', text: formatV6(bytes), key: '6' + bytes.map(hex2).join(''), bytes };
+  return { family: 'IPv6', text: formatV6(bytes), key: v6Key(bytes), bytes };
 }
 
 /** Whether `cidr` contains `ip` (families must match). */

@@ -18,6 +18,7 @@ export function checkEndpointSlice(s: EndpointSlice, r: Reporter): void {
   (s.endpoints ?? []).forEach((ep, i) => {
     ep.addresses.forEach((a, j) => {
       const p = parseIp(a);
+      if (p && p.family === s.addressType) return; // the common case: no path string built
       const at = `/endpoints/${i}/addresses/${j}`;
       if (!p) r.error('RULE_IP', at, `endpoint address ${show(a)} is not a valid IP address`, `an ${s.addressType} EndpointSlice holds ${s.addressType} addresses (pod IPs); DNS names need addressType FQDN, which kube-proxy ignores`);
       else if (p.family !== s.addressType) r.error('RULE_ADDRESS_FAMILY', at, `endpoint address ${show(a)} is not an ${s.addressType} address (addressType is ${s.addressType})`, 'put each family\'s endpoints in a slice of that addressType');

@@ -1,6 +1,5 @@
 /** `ipvsc compile`: inputs → artifacts in -o DIR (or --check them, or --all-nodes). */
 import { join, resolve } from 'node:path';
-import { createTwoFilesPatch } from 'diff';
 import { UsageError, hasErrors } from '../../diag/diagnostic.js';
 import type { Diagnostic } from '../../diag/diagnostic.js';
 import type { ParsedArgs } from '../args.js';
@@ -12,6 +11,10 @@ import { buildManifest, inputsDigest, manifestText } from '../manifest.js';
 import { readIfExists, writeFilesAtomically } from '../write-outputs.js';
 import type { CompileResult } from '../../pipeline/compile.js';
 import type { SourceFile } from '../../load/source.js';
+import type * as Diff from 'diff';
+import { lazyRequire } from '../../util/lazy-require.js';
+
+const diff = lazyRequire<typeof Diff>('diff');
 
 export const OUTPUT_NAMES = ['ipvsadm.restore', 'ipset.restore', 'iptables.restore', 'ip6tables.restore', 'manifest.json'] as const;
 
@@ -49,7 +52,7 @@ function check(produced: Record<string, string>, dir: string, io: Io): number {
     // manifest.json carries the input digest, which depends on paths; compare the artifacts.
     if (name === 'manifest.json' || want === have) continue;
     differ++;
-    io.stdout(createTwoFilesPatch(`${name} (committed)`, `${name} (compiled now)`, have ?? '', want ?? ''));
+    io.stdout(diff().createTwoFilesPatch(`${name} (committed)`, `${name} (compiled now)`, have ?? '', want ?? ''));
   }
   if (differ === 0) {
     io.stderr(`${dir} is up to date\n`);
