@@ -49,7 +49,8 @@ if (wantKernel && isRoot) {
 }
 
 console.log('== build');
-if (sh('npx', ['tsc', '-p', 'tsconfig.build.json']).status !== 0) {
+// The same steps as `npm run build`: tsc, then the prebuilt schema validators.
+if (sh('npx', ['tsc', '-p', 'tsconfig.build.json']).status !== 0 || sh(process.execPath, ['scripts/build-validators.mjs']).status !== 0) {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
