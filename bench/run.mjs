@@ -4,12 +4,16 @@
 // node: builtins only. Run `npm run bench` (builds first) or `node bench/run.mjs` after a build.
 //
 //   node bench/run.mjs [--runs N] [--quick] [--json] [--profile] [--workdir DIR] [--seed S]
+//                      [--vm | --no-vm] [--vm-services N]
 //
 //   --runs N     repetitions per measurement (default 5; 3 with --quick)
 //   --quick      CI size: 1k and 10k Services only, 3 runs
 //   --json       also write the raw numbers to bench/results.json
 //   --profile    CPU-profile every missed timing target once and list the top 10 self-time spots
 //   --workdir    where inputs, outputs and the recorded state go (default $TMPDIR/ipvsc-bench)
+//   --vm         also time apply in the IPVS VM (bench/apply-in-vm.sh via test/vm/run.sh): default
+//                in full mode when the VM is set up (root, test/vm/setup.sh ran); --no-vm skips it
+//   --vm-services  Services for the VM apply timings (default 10000)
 //
 // Each measurement is one child process (`node bin/ipvsc.js …`, or bench/floor.mjs for the
 // floor): wall time via process.hrtime around the spawn, peak RSS via `/usr/bin/time -f %M`
@@ -34,12 +38,15 @@ const { values: opt } = parseArgs({
     profile: { type: 'boolean', default: false },
     workdir: { type: 'string', default: path.join(os.tmpdir(), 'ipvsc-bench') },
     seed: { type: 'string', default: '1' },
+    vm: { type: 'boolean' },
+    'no-vm': { type: 'boolean', default: false },
+    'vm-services': { type: 'string', default: '10000' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
 });
 if (opt.help) {
-  process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 16).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 20).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
   process.exit(0);
 }
 const RUNS = opt.runs ? Number(opt.runs) : opt.quick ? 3 : 5;
@@ -263,6 +270,34 @@ for (const n of SIZES) {
     const summary = r.last.stdout.split('\n').filter((l) => /change|no-op|up to date|nothing|Plan/i.test(l)).slice(-1)[0] ?? r.last.stdout.split('\n')[0];
     results.plan[`${k(n)}-${fmt}`] = { services: n, format: fmt, ms: r.ms, rssMB: r.rssMB, samplesMs: r.samplesMs, exitCode: r.last.code, noChanges: r.last.code === 0, summary: summary?.trim() ?? '', stateDir };
   }
+  // The GitOps path: the artifacts compiled earlier (ipvsc compile -o DIR), planned with --from DIR.
+  const from = path.join(WORK, `out-${k(n)}-json`);
+  const r = await measure(`plan --from ${k(n)} vs recorded ${k(n)}`, [IPVSC, 'plan', '--from', from, '--hostname-override', HOST, '--state', stateDir, '--detailed-exitcode'], [0, 2]);
+  results.plan[`${k(n)}-from-dir`] = { services: n, format: 'compiled artifacts (--from)', ms: r.ms, rssMB: r.rssMB, samplesMs: r.samplesMs, exitCode: r.last.code, noChanges: r.last.code === 0, summary: '', stateDir };
+}
+
+// ---------------------------------------------------------------- apply in the IPVS VM
+const vmReady = fs.existsSync(path.join(ROOT, '.cache/vm/kernel.version')) && process.getuid?.() === 0;
+const runVm = opt['no-vm'] ? false : opt.vm ?? (!opt.quick && vmReady);
+if (runVm) {
+  const n = Number(opt['vm-services']);
+  log(`apply in the VM: ${n} Services (bench/apply-in-vm.sh; TCG, ~15 min at 10k)`);
+  const r = spawnSync('bash', ['test/vm/run.sh', 'bench/apply-in-vm.sh', String(n)], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, VM_TIMEOUT: process.env.VM_TIMEOUT ?? '3600' }, maxBuffer: 64 * 1024 * 1024 });
+  results.apply = { services: n, exitCode: r.status, rows: parseResultLines(r.stdout) };
+  if (r.status !== 0) log(`apply-in-vm.sh exited ${r.status}:\n${(r.stdout + r.stderr).slice(-3000)}`);
+}
+
+/** `RESULT [label] key=value …` lines of bench/apply-in-vm.sh → [{ label, key: value… }]. */
+function parseResultLines(text) {
+  return text.split('\n').filter((l) => l.startsWith('RESULT ')).map((l) => {
+    const row = { label: '' };
+    for (const tok of l.slice(7).trim().split(/\s+/)) {
+      const eq = tok.indexOf('=');
+      if (eq < 0) row.label = tok;
+      else row[tok.slice(0, eq)] = Number.isFinite(Number(tok.slice(eq + 1))) ? Number(tok.slice(eq + 1)) : tok.slice(eq + 1);
+    }
+    return row;
+  });
 }
 
 // ---------------------------------------------------------------- targets
@@ -281,8 +316,20 @@ if (!opt.quick) {
     target(`growth-${fmt}`, `compile 50k / 10k time, ${fmt.toUpperCase()}`, `${g.toFixed(2)}x`, '<= 5.5x', g <= 5.5);
   }
 } else T.push({ id: 'growth', what: 'compile 50k / 10k time', measured: 'n/a (--quick)', limit: '<= 5.5x', met: null });
-const p10 = results.plan['10k-yaml'];
-target('plan-10k', 'plan 10k YAML vs recorded 10k state', `${(p10.ms / 1000).toFixed(2)} s${p10.noChanges ? ' (no changes)' : ` (exit ${p10.exitCode}: changes)`}`, '<= 1.5 s', p10.ms <= 1500, ['plan', '-f', input(10000, 'yaml'), '--hostname-override', HOST, '--state', p10.stateDir]);
+const planRow = (key) => results.plan[key];
+for (const [key, what] of [['10k-json', 'plan -f 10k JSON vs recorded 10k state'], ['10k-from-dir', 'plan --from DIR (10k compiled) vs recorded 10k state'], ['10k-yaml', 'plan -f 10k YAML vs recorded 10k state']]) {
+  const p = planRow(key);
+  target(`plan-${key}`, what, `${(p.ms / 1000).toFixed(2)} s${p.noChanges ? ' (no changes)' : ` (exit ${p.exitCode}: changes)`}`, '<= 1.5 s', p.ms <= 1500, ['plan', ...(key === '10k-from-dir' ? ['--from', path.join(WORK, 'out-10k-json')] : ['-f', input(10000, key.endsWith('yaml') ? 'yaml' : 'json')]), '--hostname-override', HOST, '--state', p.stateDir]);
+}
+if (results.apply) {
+  const rows = results.apply.rows;
+  const full = rows.find((r) => r.floor_s !== undefined);
+  if (full) target('apply-full', `full apply in the VM, ${k(results.apply.services)} Services`, `${full.full_apply_s} s = ${(full.full_apply_s / full.floor_s).toFixed(2)}x bare tools (${full.floor_s} s)`, '<= 1.3x bare tools', full.full_apply_s / full.floor_s <= 1.3);
+  for (const r of rows.filter((x) => x.label && x.apply_s !== undefined)) {
+    const frac = full ? r.apply_s / full.full_apply_s : NaN;
+    target(`apply-${r.label}`, `incremental apply ${r.label}${r.what ? ` (${String(r.what).replace(/_/g, ' ')})` : ''}`, `${r.apply_s} s = ${(100 * frac).toFixed(0)}% of full, ${r.mutating_steps} mutating command(s)`, '<= 10% of full, <= 5 commands', frac <= 0.1 && r.mutating_steps <= 5);
+  }
+}
 // Flat: no rule outside KUBE-IPVS-OUT-FILTER names a Service address or port (all go through
 // ipsets), each N's rule set contains the smaller N's (extra rules only appear once a feature,
 // e.g. SCTP + ETP Local, occurs at all), and the two largest N have the same count.
@@ -314,6 +361,11 @@ lines.push('');
 lines.push('Plan (whole process) against the state recorded from compiling the same 10k Services');
 lines.push(table(['input', 'plan s', 'RSS MB', 'exit', 'result'], Object.entries(results.plan).map(([key, r]) => [key, s(r.ms), r.rssMB.toFixed(0), r.exitCode, r.noChanges ? 'no changes' : r.summary])));
 lines.push('');
+if (results.apply) {
+  lines.push(`Apply in the IPVS VM (qemu TCG, Debian 6.1 kernel; ${k(results.apply.services)} Services; one run each, seconds)`);
+  lines.push(results.apply.rows.map((r) => `RESULT ${r.label ? r.label + ' ' : ''}${Object.entries(r).filter(([key]) => key !== 'label').map(([key, v]) => `${key}=${v}`).join(' ')}`).join('\n') || `(no RESULT lines; apply-in-vm.sh exited ${results.apply.exitCode})`);
+  lines.push('');
+}
 lines.push('Artifacts (YAML input; JSON input gives ' + (Object.values(results.compile).filter((r) => r.format === 'json').every((r) => r.sameArtifactsAsYaml) ? 'byte-identical artifacts' : 'DIFFERENT artifacts') + ')');
 const names = [...new Set(SIZES.flatMap((n) => Object.keys(results.artifacts[k(n)].files)))];
 lines.push(table(['file', ...SIZES.map((n) => `${k(n)} bytes`), ...SIZES.map((n) => `${k(n)} lines`)], names.map((f) => [f, ...SIZES.map((n) => results.artifacts[k(n)].files[f]?.bytes ?? '-'), ...SIZES.map((n) => results.artifacts[k(n)].files[f]?.lines ?? '-')])));
