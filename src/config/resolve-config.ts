@@ -219,6 +219,10 @@ function buildConfig(ctx: Ctx): ProxyConfig {
   if (ctx.values.has('config-sync-period') && seconds('config-sync-period', 900) <= 0) report(ctx, 'config-sync-period', 'CONFIG_RANGE', `${nameOf(ctx, 'config-sync-period')} must be greater than 0`, 'kube-proxy\'s default is 15m');
   for (const n of ['conntrack-max-per-core', 'conntrack-min']) if (int(n, 0) < 0) report(ctx, n, 'CONFIG_RANGE', `${nameOf(ctx, n)} must not be negative`, 'use 0 for the kernel default');
   const gates = (ctx.values.get('feature-gates')?.raw ?? {}) as Record<string, boolean>;
+  // kube-proxy accepts every Kubernetes gate; only this one changes what its IPVS mode programs.
+  for (const g of Object.keys(gates).sort()) {
+    if (!MODELLED_GATES.has(g)) report(ctx, 'feature-gates', 'CONFIG_GATE_IGNORED', `feature gate ${show(g)} does not change what ipvsc compiles; ignored`, `ipvsc models ${[...MODELLED_GATES].join(', ')}; kube-proxy rejects gate names it does not know, so check the spelling`, 'warning');
+  }
   return {
     mode: mode || 'ipvs',
     scheduler,
@@ -249,6 +253,8 @@ function buildConfig(ctx: Ctx): ProxyConfig {
     },
   };
 }
+
+const MODELLED_GATES = new Set(['PreferSameTrafficDistribution']);
 
 function validHostPort(v: string): boolean {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(v);

@@ -148,7 +148,11 @@ function objectLabel(doc: unknown): { object?: string } {
  * checked it: control characters and line separators are escaped and the length is capped,
  * so no input can forge a diagnostic line.
  */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must not reach a terminal
+const UNSAFE = /[\u0000-\u001f\u007f\u0085\u2028\u2029]/;
+
 export function safeLabel(s: string): string {
+  if (s.length <= 120 && !UNSAFE.test(s)) return s; // nearly every label: no copy
   // eslint-disable-next-line no-control-regex -- control characters are exactly what must not reach a terminal
   const esc = s.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return esc.length > 120 ? `${esc.slice(0, 117)}...` : esc;
