@@ -69,7 +69,12 @@ export function loadAndValidate(files: readonly SourceFile[], opts: CompileOptio
   const configs: Manifest[] = [];
   const seen = new Map<string, Manifest>();
   for (const m of parsed.manifests) {
-    const kind = opts.configFile !== undefined && m.file === opts.configFile && m.kind === 'KubeProxyConfiguration' ? 'KubeProxyConfiguration' : m.kind;
+    if (opts.configFile !== undefined && m.file === opts.configFile && m.kind !== 'KubeProxyConfiguration') {
+      // kube-proxy --config decodes the file as a KubeProxyConfiguration and refuses anything else.
+      diags.push({ severity: 'error', code: 'CONFIG_NOT_KPC', file: m.file, doc: m.doc, path: m.base + '/kind', object: m.label, summary: `--config names a file holding a ${m.kind}, not a KubeProxyConfiguration`, hint: 'pass Kubernetes objects with -f; --config takes kube-proxy\'s configuration file (kind: KubeProxyConfiguration)' });
+      continue;
+    }
+    const kind = m.kind;
     if (!isKnownKind(kind)) {
       diags.push({ severity: 'warning', code: 'KIND_SKIPPED', file: m.file, doc: m.doc, path: m.base + '/kind', object: m.label, summary: `${m.kind} is not read by kube-proxy; skipped` });
       continue;
