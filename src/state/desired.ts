@@ -10,7 +10,7 @@ import { parseIpsetSave } from './parse-ipset.js';
 import { canonicalRule, splitRuleLine } from './parse-iptables.js';
 import type { LiveChain, LiveIptables } from './types.js';
 import type { CanonicalState } from './canonical.js';
-import { byAddress } from './canonical.js';
+import { sortByAddress } from './canonical.js';
 
 export interface DesiredJump {
   readonly family: Family;
@@ -60,17 +60,23 @@ export function parseRestoreFile(text: string, family: Family): { tables: LiveIp
   return { tables, jumps };
 }
 
+/** ipvsadm.restore without its `--set` (timeouts) lines, which the manifest carries. */
+function withoutSetLines(text: string): string {
+  if (!text.startsWith('--set') && !text.includes('\n--set')) return text;
+  return text.split('\n').filter((l) => !l.startsWith('--set')).join('\n');
+}
+
 export function desiredFromArtifacts(artifacts: Artifacts, manifest: Manifest): DesiredCanonical {
   const v4 = parseRestoreFile(artifacts['iptables.restore'], 'IPv4');
   const v6 = artifacts['ip6tables.restore'] !== undefined ? parseRestoreFile(artifacts['ip6tables.restore'], 'IPv6') : { tables: {}, jumps: [] };
   const sysctls: Record<string, string> = {};
   for (const s of manifest.sysctls) sysctls[s.name] = s.value;
   return {
-    ipvs: parseIpvsadmSave(artifacts['ipvsadm.restore'].split('\n').filter((l) => !l.startsWith('--set')).join('\n')),
+    ipvs: parseIpvsadmSave(withoutSetLines(artifacts['ipvsadm.restore'])),
     ipvsTimeouts: manifest.ipvsTimeouts,
     ipsets: parseIpsetSave(artifacts['ipset.restore']),
     iptables: { IPv4: v4.tables, IPv6: v6.tables },
-    kubeIpvs0: { exists: true, addresses: [...manifest.kubeIpvs0].sort(byAddress) },
+    kubeIpvs0: { exists: true, addresses: sortByAddress([...manifest.kubeIpvs0]) },
     sysctls,
     node: { name: manifest.node.name },
     families: manifest.families as Family[],

@@ -5,6 +5,7 @@
 import { parseIp } from '../model/net.js';
 import type { Family } from '../model/net.js';
 import { StateParseError } from './types.js';
+import { canonicalV4, isCanonicalV6, isDigits, isWs, splitWs } from './scan.js';
 
 export interface IfaceAddress {
   iface: string;
@@ -17,14 +18,23 @@ export interface IfaceAddress {
 }
 
 function makeAddr(iface: string, addr: string, prefixText: string | undefined, scope: string | undefined): IfaceAddress | null {
-  const ip = parseIp(addr);
-  if (!ip) return null;
-  const max = addr.includes(':') ? 128 : 32;
+  const v6 = addr.includes(':');
+  // canonical text (the common case) is its own canonical text, without parseIp
+  const text = (v6 ? isCanonicalV6(addr) : canonicalV4(addr) >= 0) ? addr : canonicalText(addr, v6);
+  if (text === null) return null;
+  const max = v6 ? 128 : 32;
   const prefix = prefixText === undefined ? max : Number(prefixText);
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return null;
-  const out: IfaceAddress = { iface, ip: addr.includes(':') && ip.family === 'IPv4' ? addr.toLowerCase() : ip.text, prefix, family: addr.includes(':') ? 'IPv6' : 'IPv4' };
+  const out: IfaceAddress = { iface, ip: text, prefix, family: v6 ? 'IPv6' : 'IPv4' };
   if (scope !== undefined) out.scope = scope;
   return out;
+}
+
+/** parseIp's text, except that an IPv4-mapped address written as IPv6 stays IPv6 text. */
+function canonicalText(addr: string, v6: boolean): string | null {
+  const ip = parseIp(addr);
+  if (!ip) return null;
+  return v6 && ip.family === 'IPv4' ? addr.toLowerCase() : ip.text;
 }
 
 /**
@@ -44,13 +54,22 @@ function makeAddr(iface: string, addr: string, prefixText: string | undefined, s
  */
 export function parseIpAddrOneline(text: string): IfaceAddress[] {
   const out: IfaceAddress[] = [];
+  const t: string[] = [];
   text.split('\n').forEach((rawLine, i) => {
+    const fail = (why: string): never => { throw new StateParseError('ip -o addr', i + 1, rawLine, why); };
     const line = rawLine.trim();
     if (line === '') return;
-    const fail = (why: string): never => { throw new StateParseError('ip -o addr', i + 1, rawLine, why); };
-    const t = line.replace(/\\/g, ' ').split(/\s+/);
-    if (!/^\d+:$/.test(t[0] ?? '')) fail('expected "N: IFACE …"');
-    const iface = (t[1] ?? fail('missing interface')).replace(/:$/, '').replace(/@.*$/, '');
+    // line.replace(/\\/g, ' ').split(/\s+/): a backslash at either end makes an empty token there
+    const r = line.includes('\\') ? line.replace(/\\/g, ' ') : line;
+    splitWs(r, t);
+    if (r !== line) {
+      if (isWs(r.charCodeAt(0))) t.unshift('');
+      if (isWs(r.charCodeAt(r.length - 1))) t.push('');
+    }
+    const t0 = t[0]!;
+    if (!(t0.endsWith(':') && isDigits(t0, 0, t0.length - 1))) fail('expected "N: IFACE …"');
+    let iface = t[1] ?? fail('missing interface');
+    if (iface.endsWith(':') || iface.includes('@')) iface = iface.replace(/:$/, '').replace(/@.*$/, '');
     const kind = t[2];
     if (kind !== 'inet' && kind !== 'inet6') return; // `link/ether …` lines of `ip -o link`-style output
     const local = t[3] ?? fail('missing address');

@@ -4,6 +4,7 @@
  * Pure: the text is passed in.
  */
 import { compareIpText, parseCidr, parseIp } from '../model/net.js';
+import { canonicalV4, ipv4Key, ipv6Key, isCanonicalUint, isCanonicalV6, isDigits, splitWs } from './scan.js';
 import { StateParseError } from './types.js';
 import type { LiveIpSet } from './types.js';
 
@@ -16,6 +17,10 @@ const PROTO_RANK: Record<string, number> = { tcp: 0, udp: 1, sctp: 2 };
 /** Tokens of a save line: whitespace-separated, `"…"` quoted (entry comments). */
 function tokens(line: string): string[] {
   const out: string[] = [];
+  if (!line.includes('"')) {
+    splitWs(line, out);
+    return out;
+  }
   const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(line))) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!);
@@ -57,11 +62,17 @@ function canonProtoPort(s: string): string | null {
  * canonicalised by shape. Returns null when the element does not parse.
  */
 export function canonicalIpsetEntry(entry: string, type: string, family?: Family): string | null {
-  const fields = entry.split(',');
-  const kinds = type.includes(':') ? type.slice(type.indexOf(':') + 1).split(',') : [];
-  if (type.startsWith('bitmap:port')) {
-    return /^\d+$/.test(entry) ? String(Number(entry)) : null;
+  return canonicalEntry(entry, kindsOf(type), type.startsWith('bitmap:port'), family);
+}
+
+/** `hash:ip,port` → `['ip', 'port']`. */
+const kindsOf = (type: string): string[] => (type.includes(':') ? type.slice(type.indexOf(':') + 1).split(',') : []);
+
+function canonicalEntry(entry: string, kinds: readonly string[], bitmapPort: boolean, family: Family | undefined): string | null {
+  if (bitmapPort) {
+    return isDigits(entry) ? String(Number(entry)) : null;
   }
+  const fields = entry.split(',');
   if (kinds.length !== fields.length) return null;
   const out: string[] = [];
   for (const [i, kind] of kinds.entries()) {
@@ -132,42 +143,120 @@ const ENTRY_OPTS_WITH_VALUE = new Set(['timeout', 'packets', 'bytes', 'comment',
  * a `bitmap:port` range add is listed port by port; IPv6 is printed compressed lower case.
  */
 export function parseIpsetSave(text: string): LiveIpSet[] {
-  const sets = new Map<string, LiveIpSet>();
-  text.split('\n').forEach((rawLine, i) => {
-    const line = rawLine.trim();
-    if (line === '' || line.startsWith('#')) return;
-    const fail = (why: string): never => { throw new StateParseError(TOOL, i + 1, rawLine, why); };
-    const t = tokens(line);
-    const [cmd, name] = t;
-    if (!name) fail('missing set name');
-    if (cmd === 'create' || cmd === '-N' || cmd === 'n') {
-      const type = t[2] ?? fail('missing set type');
-      const rest = t.slice(3);
-      const s: LiveIpSet = { name: name!, type, options: rest.join(' '), entries: [] };
-      const fam = rest[rest.indexOf('family') + 1];
-      if (rest.includes('family')) {
-        if (fam === 'inet') s.family = 'IPv4';
-        else if (fam === 'inet6') s.family = 'IPv6';
-        else fail(`unknown family ${fam ?? ''}`);
-      } else if (type.startsWith('hash:')) s.family = 'IPv4'; // ipset's default family
-      if (sets.has(name!)) fail('duplicate create');
-      sets.set(name!, s);
-    } else if (cmd === 'add' || cmd === '-A' || cmd === 'a') {
-      const s = sets.get(name!) ?? fail('add before create');
-      const elem = t[2] ?? fail('missing element');
-      const c = canonicalIpsetEntry(elem, s.type, s.family) ?? fail(`cannot parse ${s.type} element ${elem}`);
-      const extra: string[] = [];
-      for (let k = 3; k < t.length; k++) {
-        const opt = t[k]!;
-        if (ENTRY_FLAGS.has(opt)) extra.push(opt);
-        else if (ENTRY_OPTS_WITH_VALUE.has(opt)) k++;
-        else fail(`unknown entry option ${opt}`);
+  const sets = new Map<string, SetShape>();
+  // `add NAME ` of the last set created: its add lines (which follow it) skip the lookup.
+  let lastPrefix = '';
+  let last: SetShape | undefined;
+  let lineNo = 0;
+  for (let pos = 0; pos <= text.length; ) {
+    const start = pos;
+    let nl = text.indexOf('\n', start);
+    if (nl < 0) nl = text.length;
+    pos = nl + 1;
+    lineNo++;
+    if (lastPrefix !== '' && text.startsWith(lastPrefix, start)) {
+      const from = start + lastPrefix.length;
+      if (isCanonicalElement(text, from, nl, last!)) {
+        last!.set.entries.push(text.slice(from, nl));
+        continue;
       }
-      s.entries.push([c, ...extra].join(' '));
-    } else fail(`unknown command ${cmd ?? ''}`);
-  });
-  for (const s of sets.values()) s.entries = sortEntries([...new Set(s.entries)]);
-  return [...sets.values()];
+    }
+    const s = parseLine(text.slice(start, nl), lineNo, sets);
+    if (s) {
+      last = s;
+      lastPrefix = /^[^\s"\\]+$/.test(s.set.name) ? `add ${s.set.name} ` : '';
+    }
+  }
+  const out: LiveIpSet[] = [];
+  for (const { set } of sets.values()) {
+    set.entries = sortEntries([...new Set(set.entries)]);
+    out.push(set);
+  }
+  return out;
+}
+
+/** A set and what its type says about its elements. */
+interface SetShape {
+  readonly set: LiveIpSet;
+  /** `hash:ip,port` → `['ip', 'port']`. */
+  readonly kinds: readonly string[];
+  readonly bitmapPort: boolean;
+}
+
+/** One line, by its tokens; returns the set a create line made. */
+function parseLine(rawLine: string, lineNo: number, sets: Map<string, SetShape>): SetShape | undefined {
+  const line = rawLine.trim();
+  if (line === '' || line.startsWith('#')) return undefined;
+  const fail = (why: string): never => { throw new StateParseError(TOOL, lineNo, rawLine, why); };
+  const t = tokens(line);
+  const [cmd, name] = t;
+  if (!name) fail('missing set name');
+  if (cmd === 'create' || cmd === '-N' || cmd === 'n') {
+    const type = t[2] ?? fail('missing set type');
+    const rest = t.slice(3);
+    const s: LiveIpSet = { name: name!, type, options: rest.join(' '), entries: [] };
+    const fam = rest[rest.indexOf('family') + 1];
+    if (rest.includes('family')) {
+      if (fam === 'inet') s.family = 'IPv4';
+      else if (fam === 'inet6') s.family = 'IPv6';
+      else fail(`unknown family ${fam ?? ''}`);
+    } else if (type.startsWith('hash:')) s.family = 'IPv4'; // ipset's default family
+    if (sets.has(name!)) fail('duplicate create');
+    const shape: SetShape = { set: s, kinds: kindsOf(type), bitmapPort: type.startsWith('bitmap:port') };
+    sets.set(name!, shape);
+    return shape;
+  } else if (cmd === 'add' || cmd === '-A' || cmd === 'a') {
+    const { set: s, kinds, bitmapPort } = sets.get(name!) ?? fail('add before create');
+    const elem = t[2] ?? fail('missing element');
+    const c = canonicalEntry(elem, kinds, bitmapPort, s.family) ?? fail(`cannot parse ${s.type} element ${elem}`);
+    const extra: string[] = [];
+    for (let k = 3; k < t.length; k++) {
+      const opt = t[k]!;
+      if (ENTRY_FLAGS.has(opt)) extra.push(opt);
+      else if (ENTRY_OPTS_WITH_VALUE.has(opt)) k++;
+      else fail(`unknown entry option ${opt}`);
+    }
+    s.entries.push(extra.length ? [c, ...extra].join(' ') : c);
+  } else fail(`unknown command ${cmd ?? ''}`);
+  return undefined;
+}
+
+/**
+ * Whether `text.slice(start, end)` is an element that canonicalEntry would give back unchanged,
+ * checked in place: canonical addresses, canonical IPv4 networks, `tcp|udp|sctp:PORT`, plain ports.
+ * False means "ask canonicalEntry", not "invalid".
+ */
+function isCanonicalElement(text: string, start: number, end: number, shape: SetShape): boolean {
+  if (shape.bitmapPort) return isCanonicalUint(text, start, end);
+  const { kinds } = shape;
+  if (kinds.length === 0) return false;
+  let from = start;
+  for (let k = 0; k < kinds.length; k++) {
+    let comma = text.indexOf(',', from);
+    if (comma < 0 || comma > end) comma = end;
+    if ((comma === end) !== (k === kinds.length - 1)) return false;
+    if (!isCanonicalField(text, from, comma, kinds[k]!)) return false;
+    from = comma + 1;
+  }
+  return true;
+}
+
+function isCanonicalField(text: string, start: number, end: number, kind: string): boolean {
+  switch (kind) {
+    case 'ip': return canonicalV4(text, start, end) >= 0 || isCanonicalV6(text, start, end);
+    case 'port': {
+      const colon = text.startsWith('tcp:', start) || text.startsWith('udp:', start) ? start + 3 : text.startsWith('sctp:', start) ? start + 4 : -1;
+      return colon > 0 && isCanonicalUint(text, colon + 1, end);
+    }
+    case 'net': {
+      const slash = text.indexOf('/', start);
+      if (slash < 0 || slash >= end || !isCanonicalUint(text, slash + 1, end) || end - slash > 3) return false;
+      const ip = canonicalV4(text, start, slash);
+      const prefix = Number(text.slice(slash + 1, end));
+      return ip >= 0 && prefix <= 32 && ip % 2 ** (32 - prefix) === 0; // host bits clear
+    }
+    default: return false;
+  }
 }
 
 /**
@@ -181,12 +270,31 @@ function sortEntries(entries: string[]): string[] {
 }
 
 function entrySortKey(entry: string): string {
-  return entry.split(',').map((f) => {
-    if (/^\d+$/.test(f)) return `0${f.padStart(5, '0')}`;
-    const pp = /^([a-z0-9-]+):(\d+)$/.exec(f);
-    if (pp && !f.includes('.')) return `1${String(PROTO_RANK[pp[1]!] ?? 99).padStart(2, '0')}${pp[1]}:${pp[2]!.padStart(5, '0')}`;
-    const [addr, prefix] = f.split('/');
-    const ip = parseIp(addr ?? '');
-    return ip ? `2${ip.key}/${(prefix ?? '').padStart(3, '0')}` : `3${f}`;
-  }).join('|');
+  let key = '';
+  for (let from = 0; from <= entry.length; ) {
+    let comma = entry.indexOf(',', from);
+    if (comma < 0) comma = entry.length;
+    key += (from > 0 ? '|' : '') + fieldSortKey(entry.slice(from, comma));
+    from = comma + 1;
+  }
+  return key;
+}
+
+/** `80` → `000080`, `tcp:80` → `100tcp:00080`, `10.0.0.0/8` → `24 0a000000/008` (no space). */
+function fieldSortKey(f: string): string {
+  // fast paths first: the shapes of a 10k-Service node's entries
+  const v4 = canonicalV4(f);
+  if (v4 >= 0) return `2${ipv4Key(v4)}/000`;
+  if (isCanonicalV6(f)) return `2${ipv6Key()}/000`;
+  const rank = f.startsWith('tcp:') ? 0 : f.startsWith('udp:') ? 1 : f.startsWith('sctp:') ? 2 : -1;
+  if (rank >= 0 && isDigits(f, rank === 2 ? 5 : 4)) {
+    const colon = rank === 2 ? 4 : 3;
+    return `10${rank}${f.slice(0, colon)}:${f.slice(colon + 1).padStart(5, '0')}`;
+  }
+  if (isDigits(f)) return `0${f.padStart(5, '0')}`;
+  const pp = /^([a-z0-9-]+):(\d+)$/.exec(f);
+  if (pp && !f.includes('.')) return `1${String(PROTO_RANK[pp[1]!] ?? 99).padStart(2, '0')}${pp[1]}:${pp[2]!.padStart(5, '0')}`;
+  const [addr, prefix] = f.split('/');
+  const ip = parseIp(addr ?? '');
+  return ip ? `2${ip.key}/${(prefix ?? '').padStart(3, '0')}` : `3${f}`;
 }

@@ -1,0 +1,190 @@
+/**
+ * Allocation-light helpers for the tool-output parsers (a 10k-Service node prints ~130k lines):
+ * whitespace tokenising without a regex per line, and a fast path for IPv4 text that is already
+ * canonical (what parseIp would give back unchanged), so the common case skips parseIp.
+ * Pure; every helper agrees exactly with the slower spelling it replaces (named on each).
+ */
+
+/** Whether a char code is JavaScript whitespace (`\s`, the set String#trim removes). */
+export function isWs(c: number): boolean {
+  return c <= 32 ? c === 32 || (c >= 9 && c <= 13) : c >= 160 && isWsAbove127(c);
+}
+
+function isWsAbove127(c: number): boolean {
+  return c === 160 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ||
+    c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/**
+ * The tokens of `s.slice(start, end).trim().split(/\s+/)` for a non-blank slice, as bounds into
+ * `s`: token k is `s.slice(starts[k], ends[k])`. The arrays are reused between lines (their
+ * lengths are not trimmed). Returns the token count; 0 when the slice is blank.
+ */
+export function wsBounds(s: string, start: number, end: number, starts: number[], ends: number[]): number {
+  let n = 0;
+  let i = start;
+  while (i < end) {
+    while (i < end && isWs(s.charCodeAt(i))) i++;
+    if (i >= end) break;
+    starts[n] = i;
+    while (i < end && !isWs(s.charCodeAt(i))) i++;
+    ends[n++] = i;
+  }
+  return n;
+}
+
+/**
+ * `s.slice(start, end).trim().split(/\s+/)` for a non-blank slice, into `out` (reused between
+ * lines: its length is set to the token count). Returns the token count; 0 when the slice is blank.
+ */
+export function splitWs(s: string, out: string[], start = 0, end = s.length): number {
+  let n = 0;
+  let i = start;
+  while (i < end) {
+    while (i < end && isWs(s.charCodeAt(i))) i++;
+    if (i >= end) break;
+    const from = i;
+    while (i < end && !isWs(s.charCodeAt(i))) i++;
+    out[n++] = s.slice(from, i);
+  }
+  out.length = n;
+  return n;
+}
+
+/** Index of the first non-whitespace char in [start, end), or `end`. */
+export function skipWs(s: string, start: number, end: number): number {
+  while (start < end && isWs(s.charCodeAt(start))) start++;
+  return start;
+}
+
+/**
+ * The numeric value of `s.slice(start, end)` when it is a dotted-quad IPv4 address in the
+ * canonical form parseIp prints (no leading zeros, each part ≤ 255), else -1. For such text
+ * parseIp(text).text === text and parseIp(text).key === ipv4Key(value).
+ */
+export function canonicalV4(s: string, start = 0, end = s.length): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) { // '.'
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+      continue;
+    }
+    if (c < 48 || c > 57) return -1;
+    if (digits > 0 && part === 0) return -1; // leading zero
+    part = part * 10 + (c - 48);
+    if (part > 255) return -1;
+    digits++;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + part;
+}
+
+/** parseIp(text).key for an IPv4 address of this numeric value: `4` + 8 hex digits. */
+export const ipv4Key = (value: number): string => '4' + value.toString(16).padStart(8, '0');
+
+/**
+ * Number(s.slice(start, end)) for a non-empty run of ASCII digits (`/^\d+$/`), else -1. Up to 15
+ * digits are summed in place (exact below 2^53, as Number reads them); longer runs go through Number.
+ */
+export function uintAt(s: string, start: number, end: number): number {
+  if (start >= end) return -1;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + (c - 48);
+  }
+  return end - start <= 15 ? v : Number(s.slice(start, end));
+}
+
+/** Whether `s.slice(start, end)` is a non-empty run of ASCII digits (`/^\d+$/`). */
+export function isDigits(s: string, start = 0, end = s.length): boolean {
+  if (start >= end) return false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** Digits that Number() reads back to the same text: `0`, or no leading zero (at most 15 digits). */
+export function isCanonicalUint(s: string, start = 0, end = s.length): boolean {
+  const n = end - start;
+  if (n === 0 || n > 15) return false;
+  if (n > 1 && s.charCodeAt(start) === 48) return false;
+  return isDigits(s, start, end);
+}
+
+const groups: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
+
+/**
+ * Whether `s.slice(start, end)` is IPv6 text in the canonical form parseIp prints (RFC 5952:
+ * lower case, no leading zeros, the longest run of ≥ 2 zero groups compressed, the first on a
+ * tie; no dotted tail; not IPv4-mapped, which parseIp reads as IPv4). For such text
+ * parseIp(text).text === text. Leaves the address's 8 groups in `groups` (for ipv6Key).
+ */
+export function isCanonicalV6(s: string, start = 0, end = s.length): boolean {
+  if (end - start < 2 || end - start > 39) return false;
+  let n = 0; // groups written
+  let dbl = -1; // groups before `::`
+  let i = start;
+  if (s.charCodeAt(i) === 58) { // `::…`
+    if (s.charCodeAt(i + 1) !== 58) return false;
+    dbl = 0;
+    i += 2;
+  }
+  while (i < end) {
+    let g = 0;
+    let digits = 0;
+    for (; i < end; i++) {
+      const c = s.charCodeAt(i);
+      const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+      if (v < 0) break;
+      if (digits > 0 && g === 0) return false; // leading zero
+      g = g * 16 + v;
+      if (++digits > 4) return false;
+    }
+    if (digits === 0 || n === 8) return false;
+    groups[n++] = g;
+    if (i === end) break;
+    if (s.charCodeAt(i++) !== 58 || i === end) return false; // `:` and more
+    if (s.charCodeAt(i) === 58) { // `::`
+      if (dbl >= 0) return false;
+      dbl = n;
+      i++;
+    }
+  }
+  const missing = 8 - n;
+  if (dbl < 0 ? missing !== 0 : missing < 2) return false; // parseIp compresses runs of ≥ 2 only
+  if (dbl >= 0) {
+    for (let k = n - 1; k >= dbl; k--) groups[k + missing] = groups[k]!;
+    for (let k = dbl; k < dbl + missing; k++) groups[k] = 0;
+  }
+  // the run parseIp would compress must be the one written as `::`
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let k = 0; k < 8; ) {
+    if (groups[k] !== 0) { k++; continue; }
+    let j = k;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - k > bestLen) { bestStart = k; bestLen = j - k; }
+    k = j;
+  }
+  if (dbl < 0 ? bestStart >= 0 : bestStart !== dbl || bestLen !== missing) return false;
+  return !(groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff);
+}
+
+/** parseIp(text).key of the address isCanonicalV6 last accepted: `6` + 32 hex digits. */
+export function ipv6Key(): string {
+  let key = '6';
+  for (let k = 0; k < 8; k++) key += groups[k]!.toString(16).padStart(4, '0');
+  return key;
+}
