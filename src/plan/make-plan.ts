@@ -57,36 +57,52 @@ function ownerOf(desired: DesiredCanonical): (address: string) => boolean {
 }
 
 /**
- * A digest of the owned part of the live state: what a saved plan is checked against. The bytes
- * hashed are those of the first version (saved plans stay valid); each key is computed once.
+ * A digest of the owned part of the live state: what a saved plan is checked against. Hashes one
+ * text built in a single pass, in the parsers' canonical order (services and real servers by
+ * address, entries in artifact order; sets by name): values are blank-free tokens, and lists
+ * (entries, rules, addresses) one item per line after their count, so equal texts mean equal
+ * owned states.
  */
 export function ownedStateDigest(live: CanonicalState, desired: DesiredCanonical): string {
-  const h = createHash('sha256');
   const owns = ownerOf(desired);
-  const vss = live.ipvs
-    .filter((v) => v.fwmark === undefined && owns(v.address))
-    .map((v) => ({ k: vsKey(v), v: { ...v, realServers: v.realServers.map((r) => ({ a: r.address, p: r.port, w: r.weight })) } }));
-  vss.sort((a, b) => (a.k < b.k ? -1 : 1));
-  h.update(JSON.stringify(vss.map((x) => x.v)));
+  const h = createHash('sha256');
+  // hashed in chunks: one 5 MB string would cost more to build than to hash
+  let text = 'ipvsc owned state v2\n';
+  const flush = (): void => {
+    if (text.length < 65536) return;
+    h.update(text);
+    text = '';
+  };
+  for (const v of live.ipvs) {
+    if (v.fwmark !== undefined || !owns(v.address)) continue;
+    text += `${vsKey(v)} ${v.scheduler} ${v.flags.join(',')} ${v.timeout} ${v.netmask ?? '-'}`;
+    for (const r of v.realServers) text += ` ${rsKey(r)}=${r.weight}`;
+    text += '\n';
+    flush();
+  }
   // Not the create options: ipset save prints a random `initval` that differs on every create.
-  // (Array#sort's default order: by String(element), computed once here.)
-  const sets = live.ipsets.filter((s) => OWNED_SET_NAMES.has(s.name)).map((s) => [s.name, s.type, s.family ?? '', s.entries] as const);
-  const byText = sets.map((x) => ({ x, k: String(x) }));
-  byText.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-  h.update(JSON.stringify(byText.map((e) => e.x)));
+  const sets = live.ipsets.filter((s) => OWNED_SET_NAMES.has(s.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const s of sets) {
+    text += `set ${s.name} ${s.type} ${s.family ?? '-'} ${s.entries.length}\n${s.entries.join('\n')}\n`;
+    flush();
+  }
   for (const fam of ['IPv4', 'IPv6'] as const) {
     for (const table of ['nat', 'filter'] as const) {
       const t = live.iptables[fam][table];
       if (!t) continue;
-      for (const name of KUBE_CHAINS[table]) h.update(`${fam}/${table}/${name}:${t.chains.get(name)?.rules.join('\n') ?? '-'}\n`);
+      for (const name of KUBE_CHAINS[table]) {
+        const rules = t.chains.get(name)?.rules;
+        text += `${fam}/${table}/${name} ${rules ? rules.length : '-'}\n${rules?.join('\n') ?? ''}\n`;
+      }
       for (const j of JUMP_RULES.filter((x) => x.table === table)) {
         const spec = canonicalRule(jumpRuleSpec(j), fam);
-        h.update(`${j.from}:${(t.chains.get(j.from)?.rules ?? []).filter((r) => r === spec).length}\n`);
+        text += `${j.from}:${(t.chains.get(j.from)?.rules ?? []).filter((r) => r === spec).length}\n`;
       }
     }
   }
-  h.update(JSON.stringify(live.kubeIpvs0.addresses.filter((a) => owns(a.split('/')[0]!))));
-  return 'sha256:' + h.digest('hex');
+  const addrs = live.kubeIpvs0.addresses.filter((a) => owns(a.split('/')[0]!));
+  text += `kube-ipvs0 ${addrs.length}\n${addrs.join('\n')}\n`;
+  return 'sha256:' + h.update(text).digest('hex');
 }
 
 export function makePlan(desired: DesiredCanonical, live: CanonicalState, opts: PlanOptions = {}): Plan {
@@ -201,35 +217,59 @@ const vsText = (v: LiveVirtualServer): string =>
 
 function planIpvs(desired: DesiredCanonical, live: CanonicalState, push: Push, draining: string[], origins: ReadonlyMap<string, string>): void {
   const owns = ownerOf(desired);
+  const owned = live.ipvs.filter((v) => v.fwmark === undefined && owns(v.address));
+  if (sameServices(owned, desired.ipvs)) {
+    // Both sides list the same services in the same (artifact) order: compare them pairwise.
+    owned.forEach((l, i) => {
+      const d = desired.ipvs[i]!;
+      if (!sameVs(l, d) || !sameRealServers(l.realServers, d.realServers)) planService(d, l, live, push, draining, origins);
+    });
+    return;
+  }
   const liveByKey = new Map<string, LiveVirtualServer>();
-  for (const v of live.ipvs) if (v.fwmark === undefined && owns(v.address)) liveByKey.set(vsKey(v), v);
+  for (const v of owned) liveByKey.set(vsKey(v), v);
   const wanted = new Set<string>();
   for (const d of desired.ipvs) {
     const key = vsKey(d);
     wanted.add(key);
-    const origin = origins.get(key);
-    const o = origin ? { origin } : {};
-    const l = liveByKey.get(key);
-    if (!l) {
-      push({ subsystem: 'ipvs', action: 'create', kind: 'virtual-server', key, after: vsText(d), ...o });
-      for (const r of d.realServers) push({ subsystem: 'ipvs', action: 'create', kind: 'real-server', key: `${key} -> ${rsKey(r)}`, after: `weight ${r.weight}`, ...o });
-      continue;
-    }
-    if (!sameVs(l, d) && vsText(l) !== vsText(d)) push({ subsystem: 'ipvs', action: 'update', kind: 'virtual-server', key, before: vsText(l), after: vsText(d), ...o });
-    if (sameRealServers(l.realServers, d.realServers)) continue;
-    const liveRs = new Map(l.realServers.map((r) => [rsKey(r), r]));
-    const wantRs = new Set(d.realServers.map(rsKey));
-    for (const r of d.realServers) {
-      const lr = liveRs.get(rsKey(r));
-      if (!lr) push({ subsystem: 'ipvs', action: 'create', kind: 'real-server', key: `${key} -> ${rsKey(r)}`, after: `weight ${r.weight}`, ...o });
-      else if (lr.weight !== r.weight || lr.method !== r.method) push({ subsystem: 'ipvs', action: 'update', kind: 'real-server', key: `${key} -> ${rsKey(r)}`, before: `weight ${lr.weight}`, after: `weight ${r.weight}`, ...o });
-    }
-    for (const lr of l.realServers) {
-      if (wantRs.has(rsKey(lr))) continue;
-      planStaleRealServer(key, l, lr, live, push, draining, origin);
-    }
+    planService(d, liveByKey.get(key), live, push, draining, origins, key);
   }
   for (const [key, l] of liveByKey) if (!wanted.has(key)) push({ subsystem: 'ipvs', action: 'delete', kind: 'virtual-server', key, before: vsText(l) });
+}
+
+/** Whether two service lists have the same services (protocol, address, port) at the same places. */
+function sameServices(a: readonly LiveVirtualServer[], b: readonly LiveVirtualServer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.protocol !== y.protocol || x.address !== y.address || x.port !== y.port || y.fwmark !== undefined) return false;
+  }
+  return true;
+}
+
+/** One desired service against its live one (if any). */
+function planService(d: LiveVirtualServer, l: LiveVirtualServer | undefined, live: CanonicalState, push: Push, draining: string[], origins: ReadonlyMap<string, string>, key = vsKey(d)): void {
+  const origin = origins.get(key);
+  const o = origin ? { origin } : {};
+  if (!l) {
+    push({ subsystem: 'ipvs', action: 'create', kind: 'virtual-server', key, after: vsText(d), ...o });
+    for (const r of d.realServers) push({ subsystem: 'ipvs', action: 'create', kind: 'real-server', key: `${key} -> ${rsKey(r)}`, after: `weight ${r.weight}`, ...o });
+    return;
+  }
+  if (!sameVs(l, d) && vsText(l) !== vsText(d)) push({ subsystem: 'ipvs', action: 'update', kind: 'virtual-server', key, before: vsText(l), after: vsText(d), ...o });
+  if (sameRealServers(l.realServers, d.realServers)) return;
+  const liveRs = new Map(l.realServers.map((r) => [rsKey(r), r]));
+  const wantRs = new Set(d.realServers.map(rsKey));
+  for (const r of d.realServers) {
+    const lr = liveRs.get(rsKey(r));
+    if (!lr) push({ subsystem: 'ipvs', action: 'create', kind: 'real-server', key: `${key} -> ${rsKey(r)}`, after: `weight ${r.weight}`, ...o });
+    else if (lr.weight !== r.weight || lr.method !== r.method) push({ subsystem: 'ipvs', action: 'update', kind: 'real-server', key: `${key} -> ${rsKey(r)}`, before: `weight ${lr.weight}`, after: `weight ${r.weight}`, ...o });
+  }
+  for (const lr of l.realServers) {
+    if (wantRs.has(rsKey(lr))) continue;
+    planStaleRealServer(key, l, lr, live, push, draining, origin);
+  }
 }
 
 /** Same scheduler, flags and timeout (then vsText is the same). */

@@ -4,7 +4,7 @@
  * Pure: the text is passed in.
  */
 import { compareIpText, parseCidr, parseIp } from '../model/net.js';
-import { canonicalV4, ipv4Key, ipv6Key, isCanonicalUint, isCanonicalV6, isDigits, splitWs } from './scan.js';
+import { canonicalV4, ipv4Key, ipv6Key, isCanonicalUint, isCanonicalV6, isDigits, splitWs, uintAt } from './scan.js';
 import { StateParseError } from './types.js';
 import type { LiveIpSet } from './types.js';
 
@@ -168,8 +168,9 @@ export function parseIpsetSave(text: string): LiveIpSet[] {
     }
   }
   const out: LiveIpSet[] = [];
-  for (const { set } of sets.values()) {
-    set.entries = sortEntries([...new Set(set.entries)]);
+  for (const shape of sets.values()) {
+    const { set } = shape;
+    set.entries = sortByNumbers(set.entries, shape) ?? sortEntries([...new Set(set.entries)]);
     out.push(set);
   }
   return out;
@@ -267,6 +268,77 @@ function sortEntries(entries: string[]): string[] {
   const keyed = entries.map((e) => ({ e, k: entrySortKey(e) }));
   keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : compareIpsetEntries(a.e, b.e)));
   return keyed.map((x) => x.e);
+}
+
+/**
+ * sortEntries' result (deduplicated too) for a set whose entries are all canonical IPv4
+ * addresses / networks, `tcp|udp|sctp:PORT` and ports ≤ 65535: each entry becomes a few numbers
+ * (fields packed in up to 52 bits each) that order exactly as its entrySortKey does, and two
+ * entries have the same numbers only when they are the same text. Null for any other set.
+ */
+function sortByNumbers(entries: string[], shape: SetShape): string[] | null {
+  const bits = shape.bitmapPort ? [17] : shape.kinds.map((k) => (k === 'ip' ? 32 : k === 'port' ? 18 : k === 'net' ? 38 : 0));
+  if (bits.length === 0 || bits.includes(0)) return null;
+  // slot of each field; a new slot when the field would not fit in 52 bits
+  const slotOf: number[] = [];
+  let slots = 0;
+  for (let k = 0, used = 52; k < bits.length; k++) {
+    if (used + bits[k]! > 52) { slots++; used = 0; }
+    used += bits[k]!;
+    slotOf.push(slots - 1);
+  }
+  const n = entries.length;
+  const keys = new Float64Array(n * slots);
+  for (let i = 0; i < n; i++) {
+    const e = entries[i]!;
+    let from = 0;
+    for (let k = 0; k < bits.length; k++) {
+      let comma = e.indexOf(',', from);
+      if (comma < 0) comma = e.length;
+      if ((comma === e.length) !== (k === bits.length - 1)) return null;
+      const v = shape.bitmapPort ? portNumber(e, from, comma) : fieldNumber(e, from, comma, shape.kinds[k]!);
+      if (v < 0) return null;
+      const at = i * slots + slotOf[k]!;
+      keys[at] = keys[at]! * 2 ** bits[k]! + v;
+      from = comma + 1;
+    }
+  }
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => {
+    for (let j = 0; j < slots; j++) {
+      const d = keys[a * slots + j]! - keys[b * slots + j]!;
+      if (d !== 0) return d;
+    }
+    return 0;
+  });
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = entries[order[i]!]!;
+    if (i === 0 || e !== out[out.length - 1]) out.push(e);
+  }
+  return out;
+}
+
+/** A canonical field as a number that orders as its fieldSortKey; -1 when it is another shape. */
+function fieldNumber(e: string, start: number, end: number, kind: string): number {
+  if (kind === 'ip') return canonicalV4(e, start, end);
+  if (kind === 'port') {
+    const rank = e.startsWith('tcp:', start) ? 0 : e.startsWith('udp:', start) ? 1 : e.startsWith('sctp:', start) ? 2 : -1;
+    const port = rank < 0 ? -1 : portNumber(e, start + (rank === 2 ? 5 : 4), end);
+    return port < 0 ? -1 : rank * 65536 + port;
+  }
+  const slash = e.indexOf('/', start); // net
+  if (slash < 0 || slash >= end) return -1;
+  const ip = canonicalV4(e, start, slash);
+  const prefix = portNumber(e, slash + 1, end);
+  return ip < 0 || prefix < 0 || prefix > 32 ? -1 : ip * 64 + prefix;
+}
+
+/** A canonical number ≤ 65535 (no leading zero); -1 otherwise. */
+function portNumber(e: string, start: number, end: number): number {
+  if (!isCanonicalUint(e, start, end) || end - start > 5) return -1;
+  const v = uintAt(e, start, end);
+  return v > 65535 ? -1 : v;
 }
 
 function entrySortKey(entry: string): string {

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { parseIp } from '../../../src/model/net.js';
 import { canonicalV4, ipv4Key, ipv6Key, isCanonicalV6, splitWs, uintAt, wsBounds } from '../../../src/state/scan.js';
 import { parseIpvsadmSave } from '../../../src/state/parse-ipvsadm.js';
-import { parseIpsetSave } from '../../../src/state/parse-ipset.js';
+import { compareIpsetEntries, parseIpsetSave } from '../../../src/state/parse-ipset.js';
 import { parseIpAddrOneline } from '../../../src/state/parse-ip-addr.js';
 
 const params = { seed: 20261123, numRuns: 2000 };
@@ -106,6 +106,26 @@ test('ipset save fast path (canonical add lines of the last create) = general pa
     ['::ffff:1.2.3.4,udp:53,1.2.3.4', '2001:db8::1,tcp:80,2001:db8::1', '2001:db8::2,tcp:80,2001:db8::2'],
     ['30080', '30081'],
   ]);
+});
+
+test('ipset save: entries sorted by numbers = deduplicated and sorted by compareIpsetEntries', () => {
+  const v4 = fc.tuple(fc.nat(3), fc.nat(2), fc.nat(255)).map(([a, b, c]) => `10.${a}.${b}.${c}`);
+  const port = fc.tuple(pick(['tcp', 'udp', 'sctp']), pick([0, 1, 53, 80, 443, 8080, 65535])).map(([p, n]) => `${p}:${n}`);
+  const net = fc.tuple(v4, pick([8, 16, 24, 32])).map(([ip, p]) => `${ip}/${p}`);
+  const shapes = [
+    ['hash:ip', fc.array(v4, { maxLength: 40 })],
+    ['hash:ip,port', fc.array(fc.tuple(v4, port).map((x) => x.join(',')), { maxLength: 40 })],
+    ['hash:ip,port,ip', fc.array(fc.tuple(v4, port, v4).map((x) => x.join(',')), { maxLength: 40 })],
+    ['hash:ip,port,net', fc.array(fc.tuple(v4, port, net).map((x) => x.join(',')), { maxLength: 40 })],
+    ['bitmap:port', fc.array(fc.nat(65535).map(String), { maxLength: 40 })],
+  ] as const;
+  for (const [type, entries] of shapes) {
+    fc.assert(fc.property(entries, (es) => {
+      const [set] = parseIpsetSave([`create S ${type}`, ...es.map((e) => `add S ${e}`)].join('\n'));
+      const canonical = parseIpsetSave([`create S ${type}`, ...es.map((e) => `add  S  ${e}`)].join('\n'))[0]!.entries;
+      assert.equal(set!.entries, [...new Set(canonical)].sort(compareIpsetEntries), type);
+    }), { ...params, numRuns: 300 });
+  }
 });
 
 test('ip -o addr: backslash continuation markers anywhere, as split(/\\s+/) reads them', () => {
