@@ -11,7 +11,7 @@ import { readIfExists } from './write-outputs.js';
 import type { ParsedArgs } from './args.js';
 import { flagValue, flagValues } from './args.js';
 import type { Io } from './context.js';
-import type { InterfaceAddress } from '../model/types.js';
+import type { DesiredState, InterfaceAddress } from '../model/types.js';
 import { parseIp } from '../model/net.js';
 import type { NodeInfo } from '../state/snapshot.js';
 import { vsKey } from '../state/types.js';
@@ -19,6 +19,8 @@ import { vsKey } from '../state/types.js';
 export interface Desired {
   readonly artifacts: Artifacts;
   readonly manifest: Manifest;
+  /** The compiled model the artifacts were rendered from (absent with --from). */
+  readonly model?: DesiredState;
   readonly origins: Map<string, string>;
   readonly diags: Diagnostic[];
 }
@@ -68,5 +70,5 @@ export async function loadDesired(args: ParsedArgs, io: Io, node: NodeInfo): Pro
   for (const v of res.state.virtualServers) {
     origins.set(vsKey({ protocol: v.protocol, address: v.address.text, port: v.port }), `${v.origin.object}${v.origin.port ? ` port ${v.origin.port}` : ''}`);
   }
-  return { artifacts: res.artifacts, manifest, origins, diags: res.diags };
+  return { artifacts: res.artifacts, manifest, model: res.state, origins, diags: res.diags };
 }

@@ -7,6 +7,7 @@ import { compareIpText, parseCidr, parseIp } from '../model/net.js';
 import { canonicalV4, ipv4Key, ipv6Key, isCanonicalUint, isCanonicalV6, isDigits, splitWs, uintAt } from './scan.js';
 import { StateParseError } from './types.js';
 import type { LiveIpSet } from './types.js';
+import type { IpSet } from '../model/types.js';
 
 const TOOL = 'ipset';
 
@@ -167,14 +168,50 @@ export function parseIpsetSave(text: string): LiveIpSet[] {
       lastPrefix = /^[^\s"\\]+$/.test(s.set.name) ? `add ${s.set.name} ` : '';
     }
   }
+  return finishSets(sets.values());
+}
+
+/** The sets with their entries sorted and deduplicated. */
+function finishSets(shapes: Iterable<SetShape>): LiveIpSet[] {
   const out: LiveIpSet[] = [];
-  for (const shape of sets.values()) {
+  for (const shape of shapes) {
     const { set } = shape;
     set.entries = sortByNumbers(set.entries, shape) ?? sortEntries([...new Set(set.entries)]);
     out.push(set);
   }
   return out;
 }
+
+const shapeOf = (set: LiveIpSet): SetShape => ({ set, kinds: kindsOf(set.type), bitmapPort: set.type.startsWith('bitmap:port') });
+
+/**
+ * What parseIpsetSave reads back from the ipset.restore that render writes for these sets
+ * (`create NAME TYPE family inet|inet6 hashsize 1024 maxelem 65536`, `create NAME bitmap:port
+ * range 0-65535`, `add NAME ENTRY`), built without the text. Null when something would not read
+ * back as itself (a token with blanks or quotes, an entry the set type does not accept, a
+ * duplicate set): then parse the text, which reports it.
+ */
+export function setsFromModel(sets: readonly IpSet[]): LiveIpSet[] | null {
+  const shapes = new Map<string, SetShape>();
+  for (const m of sets) {
+    if (!isToken(m.name) || !isToken(m.type) || shapes.has(m.name)) return null;
+    const set: LiveIpSet = m.type === 'bitmap:port'
+      ? { name: m.name, type: m.type, options: 'range 0-65535', entries: [] }
+      : { name: m.name, type: m.type, options: `family ${m.family === 'IPv4' ? 'inet' : 'inet6'} hashsize 1024 maxelem 65536`, entries: [] };
+    if (m.type !== 'bitmap:port') set.family = m.family === 'IPv4' ? 'IPv4' : 'IPv6';
+    const shape = shapeOf(set);
+    for (const e of m.entries) {
+      const c = isToken(e) ? (isCanonicalElement(e, 0, e.length, shape) ? e : canonicalEntry(e, shape.kinds, shape.bitmapPort, set.family)) : null;
+      if (c === null) return null;
+      set.entries.push(c);
+    }
+    shapes.set(m.name, shape);
+  }
+  return finishSets(shapes.values());
+}
+
+/** One token of a save line, read as itself. */
+const isToken = (s: string): boolean => s !== '' && !/[\s"\\]/.test(s);
 
 /** A set and what its type says about its elements. */
 interface SetShape {
@@ -203,7 +240,7 @@ function parseLine(rawLine: string, lineNo: number, sets: Map<string, SetShape>)
       else fail(`unknown family ${fam ?? ''}`);
     } else if (type.startsWith('hash:')) s.family = 'IPv4'; // ipset's default family
     if (sets.has(name!)) fail('duplicate create');
-    const shape: SetShape = { set: s, kinds: kindsOf(type), bitmapPort: type.startsWith('bitmap:port') };
+    const shape = shapeOf(s);
     sets.set(name!, shape);
     return shape;
   } else if (cmd === 'add' || cmd === '-A' || cmd === 'a') {

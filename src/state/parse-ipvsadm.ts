@@ -9,6 +9,7 @@ import { parseIp } from '../model/net.js';
 import { canonicalV4, ipv4Key, ipv6Key, isCanonicalV6, uintAt, wsBounds } from './scan.js';
 import { StateParseError, rsKey, vsKey } from './types.js';
 import type { ForwardMethod, LiveProtocol, LiveRealServer, LiveVirtualServer } from './types.js';
+import type { VirtualServer } from '../model/types.js';
 
 const TOOL = 'ipvsadm';
 
@@ -364,6 +365,51 @@ class SaveParser {
     vs.realServers.push(r);
   }
 }
+
+/**
+ * What parseIpvsadmSave reads back from the ipvsadm.restore that render writes for these
+ * services (`-A … -s S [-b F] [-p T]`, `-a … -r RS -m -w W`), built without the text: the
+ * same canonical values, flags and order. Null when a value would not read back as itself (an
+ * address parseIp does not accept, a token with blanks, a fractional number, a duplicate
+ * service): then parse the text, which reports it.
+ */
+export function servicesFromModel(vss: readonly VirtualServer[]): LiveVirtualServer[] | null {
+  const out: LiveVirtualServer[] = [];
+  for (const v of vss) {
+    const address = addressText(v.address.text);
+    if (address === null || !isPort(v.port) || !isToken(v.scheduler) || !v.flags.every(isToken) || !Number.isSafeInteger(v.timeout)) return null;
+    const realServers: LiveRealServer[] = [];
+    for (const r of v.realServers) {
+      const a = addressText(r.address.text);
+      if (a === null || !isPort(r.port) || !Number.isSafeInteger(r.weight) || r.weight < 0) return null;
+      realServers.push({ address: a, port: r.port, weight: r.weight, method: 'masq' });
+    }
+    out.push({
+      protocol: v.protocol,
+      address,
+      port: v.port,
+      scheduler: v.scheduler,
+      flags: v.flags.length ? finishFlags(v.flags.join(',').split(','), v.scheduler) : [],
+      timeout: v.timeout > 0 ? v.timeout : 0,
+      realServers,
+    });
+  }
+  sortServices(out);
+  for (let i = 1; i < out.length; i++) {
+    const [a, b] = [out[i - 1]!, out[i]!];
+    if (a.protocol === b.protocol && a.address === b.address && a.port === b.port) return null; // ipvsadm: duplicate
+  }
+  return out;
+}
+
+/** parseHostPort's address for this text (written `[text]:port` when it has a colon). */
+function addressText(text: string): string | null {
+  return canonicalV4(text) >= 0 || isCanonicalV6(text) ? text : parseIp(text)?.text ?? null;
+}
+
+const isPort = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 65535;
+/** One non-empty token of a save line. */
+const isToken = (s: string): boolean => s !== '' && !/[\s"]/.test(s);
 
 export interface ConnCounts {
   active: number;

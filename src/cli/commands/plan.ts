@@ -12,7 +12,7 @@ import type { Host } from '../../host/host.js';
 import { RecordedHost } from '../../host/recorded-host.js';
 import { parseSnapshot } from '../../state/canonical.js';
 import type { CanonicalState } from '../../state/canonical.js';
-import { desiredFromArtifacts } from '../../state/desired.js';
+import { desiredFromArtifacts, desiredFromModel } from '../../state/desired.js';
 import type { DesiredCanonical } from '../../state/desired.js';
 import { makePlan } from '../../plan/make-plan.js';
 import type { Plan } from '../../plan/types.js';
@@ -64,7 +64,9 @@ export async function computePlan(args: ParsedArgs, io: Io, host?: Host): Promis
   if (!parsed.state) return { diags: parsed.diags };
   const desired = await loadDesired(args, io, parsed.state.node);
   if (!('artifacts' in desired)) return { diags: desired.diags };
-  const desiredState = desiredFromArtifacts(desired.artifacts, desired.manifest);
+  const desiredState = desired.model
+    ? desiredFromModel(desired.model, desired.artifacts, desired.manifest)
+    : desiredFromArtifacts(desired.artifacts, desired.manifest);
   const plan = makePlan(desiredState, parsed.state, { origins: desired.origins });
   return { plan, desired, desiredState, live: parsed.state, host: h };
 }
