@@ -66,21 +66,35 @@ export function parseSnapshot(snap: StateSnapshot): { state?: CanonicalState; di
 }
 
 function addressKey(cidr: string): string {
-  const slash = cidr.indexOf('/');
-  const end = slash < 0 ? cidr.length : slash;
+  const end = addressEnd(cidr);
   const v4 = canonicalV4(cidr, 0, end);
   if (v4 >= 0) return ipv4Key(v4);
   if (isCanonicalV6(cidr, 0, end)) return ipv6Key();
   return parseIp(cidr.slice(0, end))?.key ?? cidr;
 }
 
+const addressEnd = (cidr: string): number => {
+  const slash = cidr.indexOf('/');
+  return slash < 0 ? cidr.length : slash;
+};
+
 /**
  * `ADDR/PREFIX` texts in address order (parseIp's key, or the text when not an address), ties as
- * given; in place, each address keyed once (12k on a 10k-Service node).
+ * given; in place, each address keyed once (12k on a 10k-Service node). A canonical IPv4 address
+ * is keyed by its number under the key `4` (its key is `4` + 8 hex digits), unless some other
+ * key also starts with `4` (a mapped address, or text that is no address).
  */
 export function sortByAddress(list: string[]): string[] {
-  const keyed = list.map((a) => ({ a, k: addressKey(a) }));
-  keyed.sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0));
+  let numeric = true;
+  const keyed = list.map((a) => {
+    const v4 = canonicalV4(a, 0, addressEnd(a));
+    if (v4 >= 0) return { a, k: '4', n: v4 };
+    const k = addressKey(a);
+    if (k.startsWith('4')) numeric = false;
+    return { a, k, n: 0 };
+  });
+  if (!numeric) for (const x of keyed) if (x.k === '4') [x.k, x.n] = [ipv4Key(x.n), 0];
+  keyed.sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : x.n - y.n));
   keyed.forEach((x, i) => (list[i] = x.a));
   return list;
 }

@@ -5,7 +5,7 @@
 import { parseIp } from '../model/net.js';
 import type { Family } from '../model/net.js';
 import { StateParseError } from './types.js';
-import { canonicalV4, isCanonicalV6, isDigits, isWs, splitWs } from './scan.js';
+import { canonicalV4, isCanonicalV6, isDigits, isWord, isWs, wsBounds } from './scan.js';
 
 export interface IfaceAddress {
   iface: string;
@@ -54,34 +54,46 @@ function canonicalText(addr: string, v6: boolean): string | null {
  */
 export function parseIpAddrOneline(text: string): IfaceAddress[] {
   const out: IfaceAddress[] = [];
-  const t: string[] = [];
-  text.split('\n').forEach((rawLine, i) => {
-    const fail = (why: string): never => { throw new StateParseError('ip -o addr', i + 1, rawLine, why); };
-    const line = rawLine.trim();
-    if (line === '') return;
-    // line.replace(/\\/g, ' ').split(/\s+/): a backslash at either end makes an empty token there
-    const r = line.includes('\\') ? line.replace(/\\/g, ' ') : line;
-    splitWs(r, t);
-    if (r !== line) {
-      if (isWs(r.charCodeAt(0))) t.unshift('');
-      if (isWs(r.charCodeAt(r.length - 1))) t.push('');
-    }
-    const t0 = t[0]!;
-    if (!(t0.endsWith(':') && isDigits(t0, 0, t0.length - 1))) fail('expected "N: IFACE …"');
-    let iface = t[1] ?? fail('missing interface');
+  const ts: number[] = [];
+  const te: number[] = [];
+  let lineNo = 0;
+  for (let pos = 0; pos <= text.length; ) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    const [from, to] = [pos, nl];
+    pos = nl + 1;
+    lineNo++;
+    const fail = (why: string): never => { throw new StateParseError('ip -o addr', lineNo, text.slice(from, to), why); };
+    // line.trim().replace(/\\/g, ' ').split(/\s+/): a backslash at either end makes an empty token there
+    let start = from;
+    let end = to;
+    while (start < end && isWs(text.charCodeAt(start))) start++;
+    while (end > start && isWs(text.charCodeAt(end - 1))) end--;
+    if (start === end) continue;
+    let n = wsBounds(text, start, end, ts, te, BACKSLASH);
+    if (text.charCodeAt(start) === BACKSLASH) { ts.splice(0, 0, start); te.splice(0, 0, start); n++; }
+    if (text.charCodeAt(end - 1) === BACKSLASH) { ts[n] = end; te[n++] = end; }
+    const tok = (k: number): string | undefined => (k < n ? text.slice(ts[k], te[k]) : undefined);
+    const find = (word: string): number => {
+      for (let k = 0; k < n; k++) if (isWord(text, ts[k]!, te[k]!, word)) return k;
+      return -1;
+    };
+    if (!(n > 0 && te[0]! - ts[0]! > 1 && text.charCodeAt(te[0]! - 1) === 58 && isDigits(text, ts[0], te[0]! - 1))) fail('expected "N: IFACE …"');
+    let iface = tok(1) ?? fail('missing interface');
     if (iface.endsWith(':') || iface.includes('@')) iface = iface.replace(/:$/, '').replace(/@.*$/, '');
-    const kind = t[2];
-    if (kind !== 'inet' && kind !== 'inet6') return; // `link/ether …` lines of `ip -o link`-style output
-    const local = t[3] ?? fail('missing address');
+    // `link/ether …` lines of `ip -o link`-style output are not addresses
+    if (n < 3 || !(isWord(text, ts[2]!, te[2]!, 'inet') || isWord(text, ts[2]!, te[2]!, 'inet6'))) continue;
+    const local = tok(3) ?? fail('missing address');
     const [addr, ownPfx] = local.split('/') as [string, string | undefined];
-    const peerAt = t.indexOf('peer');
-    const pfx = ownPfx ?? (peerAt > 0 ? t[peerAt + 1]?.split('/')[1] : undefined);
-    const scopeAt = t.indexOf('scope');
-    const a = makeAddr(iface, addr, pfx, scopeAt > 0 ? t[scopeAt + 1] : undefined) ?? fail(`bad address ${local}`);
-    out.push(a);
-  });
+    const peerAt = ownPfx === undefined ? find('peer') : -1;
+    const pfx = ownPfx ?? (peerAt > 0 ? tok(peerAt + 1)?.split('/')[1] : undefined);
+    const scopeAt = find('scope');
+    out.push(makeAddr(iface, addr, pfx, scopeAt > 0 ? tok(scopeAt + 1) : undefined) ?? fail(`bad address ${local}`));
+  }
   return out;
 }
+
+const BACKSLASH = 92;
 
 interface JsonAddrInfo { family?: string; local?: string; prefixlen?: number; scope?: string }
 interface JsonLink { ifname?: string; addr_info?: JsonAddrInfo[] }

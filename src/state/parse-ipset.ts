@@ -156,11 +156,7 @@ export function parseIpsetSave(text: string): LiveIpSet[] {
     pos = nl + 1;
     lineNo++;
     if (lastPrefix !== '' && text.startsWith(lastPrefix, start)) {
-      const from = start + lastPrefix.length;
-      if (isCanonicalElement(text, from, nl, last!)) {
-        last!.set.entries.push(text.slice(from, nl));
-        continue;
-      }
+      if (last!.addCanonical(text, start + lastPrefix.length, nl)) continue;
     }
     const s = parseLine(text.slice(start, nl), lineNo, sets);
     if (s) {
@@ -175,14 +171,11 @@ export function parseIpsetSave(text: string): LiveIpSet[] {
 function finishSets(shapes: Iterable<SetShape>): LiveIpSet[] {
   const out: LiveIpSet[] = [];
   for (const shape of shapes) {
-    const { set } = shape;
-    set.entries = sortByNumbers(set.entries, shape) ?? sortEntries([...new Set(set.entries)]);
-    out.push(set);
+    shape.set.entries = shape.sortedEntries();
+    out.push(shape.set);
   }
   return out;
 }
-
-const shapeOf = (set: LiveIpSet): SetShape => ({ set, kinds: kindsOf(set.type), bitmapPort: set.type.startsWith('bitmap:port') });
 
 /**
  * What parseIpsetSave reads back from the ipset.restore that render writes for these sets
@@ -199,11 +192,13 @@ export function setsFromModel(sets: readonly IpSet[]): LiveIpSet[] | null {
       ? { name: m.name, type: m.type, options: 'range 0-65535', entries: [] }
       : { name: m.name, type: m.type, options: `family ${m.family === 'IPv4' ? 'inet' : 'inet6'} hashsize 1024 maxelem 65536`, entries: [] };
     if (m.type !== 'bitmap:port') set.family = m.family === 'IPv4' ? 'IPv4' : 'IPv6';
-    const shape = shapeOf(set);
+    const shape = new SetShape(set);
     for (const e of m.entries) {
-      const c = isToken(e) ? (isCanonicalElement(e, 0, e.length, shape) ? e : canonicalEntry(e, shape.kinds, shape.bitmapPort, set.family)) : null;
+      if (!isToken(e)) return null;
+      if (shape.addCanonical(e, 0, e.length)) continue;
+      const c = canonicalEntry(e, shape.kinds, shape.bitmapPort, set.family);
       if (c === null) return null;
-      set.entries.push(c);
+      shape.add(c);
     }
     shapes.set(m.name, shape);
   }
@@ -213,12 +208,139 @@ export function setsFromModel(sets: readonly IpSet[]): LiveIpSet[] | null {
 /** One token of a save line, read as itself. */
 const isToken = (s: string): boolean => s !== '' && !/[\s"\\]/.test(s);
 
-/** A set and what its type says about its elements. */
-interface SetShape {
-  readonly set: LiveIpSet;
+// Field kinds with a fast path, and how many bits their sort number takes.
+const IP = 1;
+const PORT = 2;
+const NET = 3;
+const BITMAP_PORT = 4;
+const BITS = [0, 32, 18, 38, 17];
+const KIND_CODE: Readonly<Record<string, number>> = { ip: IP, port: PORT, net: NET };
+/** fieldNumber: the field is canonical but has no sort number (IPv6, a port above 65535). */
+const NO_NUMBER = -2;
+
+/**
+ * A set being read: what its type says about its elements, and its entries. An entry that is
+ * canonical text in place (addCanonical) also gets sort numbers: its fields packed in slots of
+ * ≤ 52 bits that order exactly as entrySortKey does, equal only for the same text. While every
+ * entry has them the set sorts on them; otherwise as sortEntries.
+ */
+class SetShape {
   /** `hash:ip,port` → `['ip', 'port']`. */
   readonly kinds: readonly string[];
   readonly bitmapPort: boolean;
+  private readonly codes: readonly number[];
+  /** Field k goes into number slotOf[k]; `slots` numbers per entry. */
+  private readonly slotOf: number[] = [];
+  private readonly slots: number = 0;
+  /** The entries' numbers, `slots` per entry; null once an entry has none. */
+  private keys: number[] | null = [];
+  private readonly scratch: number[] = [0, 0, 0, 0];
+
+  constructor(readonly set: LiveIpSet) {
+    this.kinds = kindsOf(set.type);
+    this.bitmapPort = set.type.startsWith('bitmap:port');
+    this.codes = this.bitmapPort ? [BITMAP_PORT] : this.kinds.map((k) => KIND_CODE[k] ?? 0);
+    if (this.codes.includes(0)) this.codes = [];
+    for (let k = 0, used = 52; k < this.codes.length; k++) {
+      const bits = BITS[this.codes[k]!]!;
+      if (used + bits > 52) { this.slots++; used = 0; }
+      used += bits;
+      this.slotOf.push(this.slots - 1);
+    }
+  }
+
+  /** An entry from canonicalEntry (without sort numbers). */
+  add(entry: string): void {
+    this.set.entries.push(entry);
+    this.keys = null;
+  }
+
+  /**
+   * Adds `text.slice(start, end)` when it is an element that canonicalEntry would give back
+   * unchanged, checked in place (canonical addresses, canonical IPv4 networks,
+   * `tcp|udp|sctp:PORT`, ports); false means "ask canonicalEntry", not "invalid".
+   */
+  addCanonical(text: string, start: number, end: number): boolean {
+    const { codes, scratch, slotOf } = this;
+    if (codes.length === 0) return false;
+    let numbered = true;
+    scratch.fill(0);
+    for (let k = 0, from = start; k < codes.length; k++) {
+      let comma = text.indexOf(',', from);
+      if (comma < 0 || comma > end) comma = end;
+      if ((comma === end) !== (k === codes.length - 1)) return false;
+      const code = codes[k]!;
+      const v = fieldNumber(text, from, comma, code);
+      if (v === -1) return false;
+      if (v === NO_NUMBER) numbered = false;
+      else scratch[slotOf[k]!] = scratch[slotOf[k]!]! * 2 ** BITS[code]! + v;
+      from = comma + 1;
+    }
+    this.set.entries.push(text.slice(start, end));
+    if (this.keys !== null) {
+      if (!numbered) this.keys = null;
+      else for (let j = 0; j < this.slots; j++) this.keys.push(scratch[j]!);
+    }
+    return true;
+  }
+
+  /** The entries in sortEntries' order, each once. */
+  sortedEntries(): string[] {
+    const { keys, slots } = this;
+    const entries = this.set.entries;
+    if (keys === null) return sortEntries([...new Set(entries)]);
+    const cmp = (a: number, b: number): number => {
+      for (let j = 0; j < slots; j++) {
+        const d = keys[a * slots + j]! - keys[b * slots + j]!;
+        if (d !== 0) return d;
+      }
+      return 0;
+    };
+    let ordered = true; // already in order and each once (our own artifacts)
+    for (let i = 1; i < entries.length && ordered; i++) ordered = cmp(i - 1, i) < 0;
+    if (ordered) return entries;
+    const out: string[] = [];
+    for (const i of entries.map((_, i) => i).sort(cmp)) {
+      const e = entries[i]!;
+      if (out.length === 0 || e !== out[out.length - 1]) out.push(e);
+    }
+    return out;
+  }
+}
+
+/**
+ * A field in the canonical text canonicalEntry writes → its sort number, in fieldSortKey's
+ * order; NO_NUMBER when canonical without one; -1 when not canonical (or not one checked here).
+ */
+function fieldNumber(text: string, start: number, end: number, code: number): number {
+  switch (code) {
+    case IP: {
+      const v4 = canonicalV4(text, start, end);
+      return v4 >= 0 ? v4 : isCanonicalV6(text, start, end) ? NO_NUMBER : -1;
+    }
+    case PORT: {
+      const rank = text.startsWith('tcp:', start) ? 0 : text.startsWith('udp:', start) ? 1 : text.startsWith('sctp:', start) ? 2 : -1;
+      const port = rank < 0 ? -1 : canonicalPort(text, start + (rank === 2 ? 5 : 4), end);
+      return port < 0 ? port : rank * 65536 + port;
+    }
+    case NET: {
+      const slash = text.indexOf('/', start);
+      if (slash < 0 || slash >= end || end - slash > 3) return -1;
+      const ip = canonicalV4(text, start, slash);
+      const prefix = canonicalPort(text, slash + 1, end);
+      // host bits clear
+      return ip >= 0 && prefix >= 0 && prefix <= 32 && ip % 2 ** (32 - prefix) === 0 ? ip * 64 + prefix : -1;
+    }
+    case BITMAP_PORT: return canonicalPort(text, start, end);
+    default: return -1;
+  }
+}
+
+/** Canonical digits (no leading zero): the number when ≤ 65535, else NO_NUMBER; -1 when not digits. */
+function canonicalPort(text: string, start: number, end: number): number {
+  if (!isCanonicalUint(text, start, end)) return -1;
+  const v = end - start > 5 ? 65536 : uintAt(text, start, end);
+  return v > 65535 ? NO_NUMBER : v;
 }
 
 /** One line, by its tokens; returns the set a create line made. */
@@ -240,11 +362,12 @@ function parseLine(rawLine: string, lineNo: number, sets: Map<string, SetShape>)
       else fail(`unknown family ${fam ?? ''}`);
     } else if (type.startsWith('hash:')) s.family = 'IPv4'; // ipset's default family
     if (sets.has(name!)) fail('duplicate create');
-    const shape = shapeOf(s);
+    const shape = new SetShape(s);
     sets.set(name!, shape);
     return shape;
   } else if (cmd === 'add' || cmd === '-A' || cmd === 'a') {
-    const { set: s, kinds, bitmapPort } = sets.get(name!) ?? fail('add before create');
+    const shape = sets.get(name!) ?? fail('add before create');
+    const { set: s, kinds, bitmapPort } = shape;
     const elem = t[2] ?? fail('missing element');
     const c = canonicalEntry(elem, kinds, bitmapPort, s.family) ?? fail(`cannot parse ${s.type} element ${elem}`);
     const extra: string[] = [];
@@ -254,47 +377,9 @@ function parseLine(rawLine: string, lineNo: number, sets: Map<string, SetShape>)
       else if (ENTRY_OPTS_WITH_VALUE.has(opt)) k++;
       else fail(`unknown entry option ${opt}`);
     }
-    s.entries.push(extra.length ? [c, ...extra].join(' ') : c);
+    shape.add(extra.length ? [c, ...extra].join(' ') : c);
   } else fail(`unknown command ${cmd ?? ''}`);
   return undefined;
-}
-
-/**
- * Whether `text.slice(start, end)` is an element that canonicalEntry would give back unchanged,
- * checked in place: canonical addresses, canonical IPv4 networks, `tcp|udp|sctp:PORT`, plain ports.
- * False means "ask canonicalEntry", not "invalid".
- */
-function isCanonicalElement(text: string, start: number, end: number, shape: SetShape): boolean {
-  if (shape.bitmapPort) return isCanonicalUint(text, start, end);
-  const { kinds } = shape;
-  if (kinds.length === 0) return false;
-  let from = start;
-  for (let k = 0; k < kinds.length; k++) {
-    let comma = text.indexOf(',', from);
-    if (comma < 0 || comma > end) comma = end;
-    if ((comma === end) !== (k === kinds.length - 1)) return false;
-    if (!isCanonicalField(text, from, comma, kinds[k]!)) return false;
-    from = comma + 1;
-  }
-  return true;
-}
-
-function isCanonicalField(text: string, start: number, end: number, kind: string): boolean {
-  switch (kind) {
-    case 'ip': return canonicalV4(text, start, end) >= 0 || isCanonicalV6(text, start, end);
-    case 'port': {
-      const colon = text.startsWith('tcp:', start) || text.startsWith('udp:', start) ? start + 3 : text.startsWith('sctp:', start) ? start + 4 : -1;
-      return colon > 0 && isCanonicalUint(text, colon + 1, end);
-    }
-    case 'net': {
-      const slash = text.indexOf('/', start);
-      if (slash < 0 || slash >= end || !isCanonicalUint(text, slash + 1, end) || end - slash > 3) return false;
-      const ip = canonicalV4(text, start, slash);
-      const prefix = Number(text.slice(slash + 1, end));
-      return ip >= 0 && prefix <= 32 && ip % 2 ** (32 - prefix) === 0; // host bits clear
-    }
-    default: return false;
-  }
 }
 
 /**
@@ -305,77 +390,6 @@ function sortEntries(entries: string[]): string[] {
   const keyed = entries.map((e) => ({ e, k: entrySortKey(e) }));
   keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : compareIpsetEntries(a.e, b.e)));
   return keyed.map((x) => x.e);
-}
-
-/**
- * sortEntries' result (deduplicated too) for a set whose entries are all canonical IPv4
- * addresses / networks, `tcp|udp|sctp:PORT` and ports ≤ 65535: each entry becomes a few numbers
- * (fields packed in up to 52 bits each) that order exactly as its entrySortKey does, and two
- * entries have the same numbers only when they are the same text. Null for any other set.
- */
-function sortByNumbers(entries: string[], shape: SetShape): string[] | null {
-  const bits = shape.bitmapPort ? [17] : shape.kinds.map((k) => (k === 'ip' ? 32 : k === 'port' ? 18 : k === 'net' ? 38 : 0));
-  if (bits.length === 0 || bits.includes(0)) return null;
-  // slot of each field; a new slot when the field would not fit in 52 bits
-  const slotOf: number[] = [];
-  let slots = 0;
-  for (let k = 0, used = 52; k < bits.length; k++) {
-    if (used + bits[k]! > 52) { slots++; used = 0; }
-    used += bits[k]!;
-    slotOf.push(slots - 1);
-  }
-  const n = entries.length;
-  const keys = new Float64Array(n * slots);
-  for (let i = 0; i < n; i++) {
-    const e = entries[i]!;
-    let from = 0;
-    for (let k = 0; k < bits.length; k++) {
-      let comma = e.indexOf(',', from);
-      if (comma < 0) comma = e.length;
-      if ((comma === e.length) !== (k === bits.length - 1)) return null;
-      const v = shape.bitmapPort ? portNumber(e, from, comma) : fieldNumber(e, from, comma, shape.kinds[k]!);
-      if (v < 0) return null;
-      const at = i * slots + slotOf[k]!;
-      keys[at] = keys[at]! * 2 ** bits[k]! + v;
-      from = comma + 1;
-    }
-  }
-  const order = Array.from({ length: n }, (_, i) => i);
-  order.sort((a, b) => {
-    for (let j = 0; j < slots; j++) {
-      const d = keys[a * slots + j]! - keys[b * slots + j]!;
-      if (d !== 0) return d;
-    }
-    return 0;
-  });
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const e = entries[order[i]!]!;
-    if (i === 0 || e !== out[out.length - 1]) out.push(e);
-  }
-  return out;
-}
-
-/** A canonical field as a number that orders as its fieldSortKey; -1 when it is another shape. */
-function fieldNumber(e: string, start: number, end: number, kind: string): number {
-  if (kind === 'ip') return canonicalV4(e, start, end);
-  if (kind === 'port') {
-    const rank = e.startsWith('tcp:', start) ? 0 : e.startsWith('udp:', start) ? 1 : e.startsWith('sctp:', start) ? 2 : -1;
-    const port = rank < 0 ? -1 : portNumber(e, start + (rank === 2 ? 5 : 4), end);
-    return port < 0 ? -1 : rank * 65536 + port;
-  }
-  const slash = e.indexOf('/', start); // net
-  if (slash < 0 || slash >= end) return -1;
-  const ip = canonicalV4(e, start, slash);
-  const prefix = portNumber(e, slash + 1, end);
-  return ip < 0 || prefix < 0 || prefix > 32 ? -1 : ip * 64 + prefix;
-}
-
-/** A canonical number ≤ 65535 (no leading zero); -1 otherwise. */
-function portNumber(e: string, start: number, end: number): number {
-  if (!isCanonicalUint(e, start, end) || end - start > 5) return -1;
-  const v = uintAt(e, start, end);
-  return v > 65535 ? -1 : v;
 }
 
 function entrySortKey(entry: string): string {

@@ -18,20 +18,28 @@ function isWsAbove127(c: number): boolean {
 /**
  * The tokens of `s.slice(start, end).trim().split(/\s+/)` for a non-blank slice, as bounds into
  * `s`: token k is `s.slice(starts[k], ends[k])`. The arrays are reused between lines (their
- * lengths are not trimmed). Returns the token count; 0 when the slice is blank.
+ * lengths are not trimmed). Returns the token count; 0 when the slice is blank. `sep`: a char
+ * code that separates tokens too.
  */
-export function wsBounds(s: string, start: number, end: number, starts: number[], ends: number[]): number {
+export function wsBounds(s: string, start: number, end: number, starts: number[], ends: number[], sep = -1): number {
   let n = 0;
   let i = start;
   while (i < end) {
-    while (i < end && isWs(s.charCodeAt(i))) i++;
-    if (i >= end) break;
+    let c = s.charCodeAt(i);
+    while (isWs(c) || c === sep) {
+      if (++i >= end) return n;
+      c = s.charCodeAt(i);
+    }
     starts[n] = i;
-    while (i < end && !isWs(s.charCodeAt(i))) i++;
+    do c = s.charCodeAt(++i); while (i < end && !isWs(c) && c !== sep);
     ends[n++] = i;
   }
   return n;
 }
+
+/** Whether `s.slice(start, end)` is `word`. */
+export const isWord = (s: string, start: number, end: number, word: string): boolean =>
+  end - start === word.length && s.startsWith(word, start);
 
 /**
  * `s.slice(start, end).trim().split(/\s+/)` for a non-blank slice, into `out` (reused between
