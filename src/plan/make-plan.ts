@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { createPatch } from 'diff';
 import { cidrContains, parseCidr, parseIp } from '../model/net.js';
-import { canonicalV4, isCanonicalV6 } from '../state/scan.js';
+import { isCanonicalV4, isCanonicalV6 } from '../state/scan.js';
 import { JUMP_RULES, KUBE_CHAINS, OWNED_SET_NAMES, jumpRuleSpec } from '../model/names.js';
 import { canonicalRule } from '../state/parse-iptables.js';
 import type { CanonicalState } from '../state/canonical.js';
@@ -46,7 +46,7 @@ function ownerOf(desired: DesiredCanonical): (address: string) => boolean {
   if (!owns) {
     const excluded = desired.excludeCIDRs.map(parseCidr).filter((c) => c !== null);
     owns = excluded.length === 0
-      ? (address) => canonicalV4(address) >= 0 || isCanonicalV6(address) || parseIp(address) !== null
+      ? (address) => isCanonicalV4(address) || isCanonicalV6(address) || parseIp(address) !== null
       : (address) => {
         const ip = parseIp(address);
         return ip !== null && !excluded.some((c) => cidrContains(c, ip));

@@ -5,7 +5,7 @@
 import { parseIp } from '../model/net.js';
 import type { Family } from '../model/net.js';
 import { StateParseError } from './types.js';
-import { canonicalV4, isCanonicalV6, isDigits, isWord, isWs, wsBounds } from './scan.js';
+import { isCanonicalV4, isCanonicalV6, isDigits, isWord, isWs, wsBounds } from './scan.js';
 
 export interface IfaceAddress {
   iface: string;
@@ -20,7 +20,7 @@ export interface IfaceAddress {
 function makeAddr(iface: string, addr: string, prefixText: string | undefined, scope: string | undefined): IfaceAddress | null {
   const v6 = addr.includes(':');
   // canonical text (the common case) is its own canonical text, without parseIp
-  const text = (v6 ? isCanonicalV6(addr) : canonicalV4(addr) >= 0) ? addr : canonicalText(addr, v6);
+  const text = (v6 ? isCanonicalV6(addr) : isCanonicalV4(addr)) ? addr : canonicalText(addr, v6);
   if (text === null) return null;
   const max = v6 ? 128 : 32;
   const prefix = prefixText === undefined ? max : Number(prefixText);

@@ -4,7 +4,7 @@
  * Pure: the text is passed in.
  */
 import { compareIpText, parseCidr, parseIp } from '../model/net.js';
-import { canonicalV4, ipv4Key, ipv6Key, isCanonicalUint, isCanonicalV6, isDigits, splitWs, uintAt } from './scan.js';
+import { canonicalV4, indexIn, ipv4Key, ipv6Key, isCanonicalUint, isCanonicalV6, isDigits, splitWs, uintAt } from './scan.js';
 import { StateParseError } from './types.js';
 import type { LiveIpSet } from './types.js';
 import type { IpSet } from '../model/types.js';
@@ -214,6 +214,7 @@ const PORT = 2;
 const NET = 3;
 const BITMAP_PORT = 4;
 const BITS = [0, 32, 18, 38, 17];
+const SHIFT = new Float64Array(BITS.map((b) => 2 ** b));
 const KIND_CODE: Readonly<Record<string, number>> = { ip: IP, port: PORT, net: NET };
 /** fieldNumber: the field is canonical but has no sort number (IPv6, a port above 65535). */
 const NO_NUMBER = -2;
@@ -222,19 +223,22 @@ const NO_NUMBER = -2;
  * A set being read: what its type says about its elements, and its entries. An entry that is
  * canonical text in place (addCanonical) also gets sort numbers: its fields packed in slots of
  * ≤ 52 bits that order exactly as entrySortKey does, equal only for the same text. While every
- * entry has them the set sorts on them; otherwise as sortEntries.
+ * entry has them the set sorts on them; otherwise as sortEntries. (Typed arrays and one object
+ * shape: this runs 50k times per save, mostly before the JIT has optimised it.)
  */
 class SetShape {
   /** `hash:ip,port` → `['ip', 'port']`. */
   readonly kinds: readonly string[];
   readonly bitmapPort: boolean;
+  readonly entries: string[] = [];
   private readonly codes: readonly number[];
   /** Field k goes into number slotOf[k]; `slots` numbers per entry. */
   private readonly slotOf: number[] = [];
   private readonly slots: number = 0;
-  /** The entries' numbers, `slots` per entry; null once an entry has none. */
-  private keys: number[] | null = [];
-  private readonly scratch: number[] = [0, 0, 0, 0];
+  /** The entries' numbers, `slots` per entry (`count` used); null once an entry has none. */
+  private keys: Float64Array | null = new Float64Array(1024);
+  private count = 0;
+  private readonly scratch = new Float64Array(4);
 
   constructor(readonly set: LiveIpSet) {
     this.kinds = kindsOf(set.type);
@@ -251,7 +255,7 @@ class SetShape {
 
   /** An entry from canonicalEntry (without sort numbers). */
   add(entry: string): void {
-    this.set.entries.push(entry);
+    this.entries.push(entry);
     this.keys = null;
   }
 
@@ -261,33 +265,43 @@ class SetShape {
    * `tcp|udp|sctp:PORT`, ports); false means "ask canonicalEntry", not "invalid".
    */
   addCanonical(text: string, start: number, end: number): boolean {
-    const { codes, scratch, slotOf } = this;
+    const { codes, scratch, slotOf, slots } = this;
     if (codes.length === 0) return false;
     let numbered = true;
-    scratch.fill(0);
+    for (let j = 0; j < slots; j++) scratch[j] = 0;
     for (let k = 0, from = start; k < codes.length; k++) {
-      let comma = text.indexOf(',', from);
-      if (comma < 0 || comma > end) comma = end;
+      const comma = indexIn(text, 44, from, end); // ','
       if ((comma === end) !== (k === codes.length - 1)) return false;
       const code = codes[k]!;
       const v = fieldNumber(text, from, comma, code);
       if (v === -1) return false;
       if (v === NO_NUMBER) numbered = false;
-      else scratch[slotOf[k]!] = scratch[slotOf[k]!]! * 2 ** BITS[code]! + v;
+      else {
+        const j = slotOf[k]!;
+        // a network is its address (32 bits), then its prefix length (6 bits)
+        scratch[j] = code === NET ? (scratch[j]! * SHIFT[IP]! + v) * 64 + netPrefix : scratch[j]! * SHIFT[code]! + v;
+      }
       from = comma + 1;
     }
-    this.set.entries.push(text.slice(start, end));
-    if (this.keys !== null) {
-      if (!numbered) this.keys = null;
-      else for (let j = 0; j < this.slots; j++) this.keys.push(scratch[j]!);
+    this.entries.push(text.slice(start, end));
+    let keys = this.keys;
+    if (keys === null) return true;
+    if (!numbered) {
+      this.keys = null;
+      return true;
     }
+    if (this.count + slots > keys.length) {
+      keys = new Float64Array(keys.length * 2);
+      keys.set(this.keys!);
+      this.keys = keys;
+    }
+    for (let j = 0; j < slots; j++) keys[this.count++] = scratch[j]!;
     return true;
   }
 
   /** The entries in sortEntries' order, each once. */
   sortedEntries(): string[] {
-    const { keys, slots } = this;
-    const entries = this.set.entries;
+    const { keys, slots, entries } = this;
     if (keys === null) return sortEntries([...new Set(entries)]);
     const cmp = (a: number, b: number): number => {
       for (let j = 0; j < slots; j++) {
@@ -308,9 +322,13 @@ class SetShape {
   }
 }
 
+/** The prefix length of the network fieldNumber last read (it returns the address). */
+let netPrefix = 0;
+
 /**
  * A field in the canonical text canonicalEntry writes → its sort number, in fieldSortKey's
- * order; NO_NUMBER when canonical without one; -1 when not canonical (or not one checked here).
+ * order (a network: its address, the prefix in netPrefix); NO_NUMBER when canonical without
+ * one; -1 when not canonical (or not one checked here).
  */
 function fieldNumber(text: string, start: number, end: number, code: number): number {
   switch (code) {
@@ -324,12 +342,14 @@ function fieldNumber(text: string, start: number, end: number, code: number): nu
       return port < 0 ? port : rank * 65536 + port;
     }
     case NET: {
-      const slash = text.indexOf('/', start);
-      if (slash < 0 || slash >= end || end - slash > 3) return -1;
+      const slash = indexIn(text, 47, start, end); // '/'
+      if (slash === end || end - slash > 3) return -1;
       const ip = canonicalV4(text, start, slash);
       const prefix = canonicalPort(text, slash + 1, end);
-      // host bits clear
-      return ip >= 0 && prefix >= 0 && prefix <= 32 && ip % 2 ** (32 - prefix) === 0 ? ip * 64 + prefix : -1;
+      if (ip < 0 || prefix < 0 || prefix > 32) return -1;
+      if (prefix < 32 && (prefix === 0 ? ip : ip << prefix) !== 0) return -1; // host bits set
+      netPrefix = prefix;
+      return ip;
     }
     case BITMAP_PORT: return canonicalPort(text, start, end);
     default: return -1;

@@ -6,7 +6,7 @@
  * kernel 6.1).
  */
 import { parseIp } from '../model/net.js';
-import { canonicalV4, ipv4Key, ipv6Key, isCanonicalV6, uintAt, wsBounds } from './scan.js';
+import { canonicalV4, indexIn, isCanonicalV4, ipv4Key, ipv6Key, isCanonicalV6, isWs, uintAt, wsBounds } from './scan.js';
 import { StateParseError, rsKey, vsKey } from './types.js';
 import type { ForwardMethod, LiveProtocol, LiveRealServer, LiveVirtualServer } from './types.js';
 import type { VirtualServer } from '../model/types.js';
@@ -27,8 +27,9 @@ function parseHostPort(s: string, start = 0, end = s.length): HostPort | null {
   let host: string;
   let colon: number;
   if (s.charCodeAt(start) === 91) { // '['
-    colon = s.indexOf(']:', start) + 1;
-    if (colon <= 0 || colon >= end) return null;
+    colon = start; // the first `]:`
+    do colon = indexIn(s, 93, colon + 1, end); while (colon < end && s.charCodeAt(colon + 1) !== 58);
+    if (++colon >= end) return null;
     if (isCanonicalV6(s, start + 1, colon - 1)) {
       const port = portAt(s, colon + 1, end);
       return port < 0 ? null : { address: s.slice(start + 1, colon - 1), port };
@@ -37,7 +38,7 @@ function parseHostPort(s: string, start = 0, end = s.length): HostPort | null {
   } else {
     colon = s.lastIndexOf(':', end - 1);
     if (colon < start || s.indexOf(':', start) !== colon) return null;
-    if (canonicalV4(s, start, colon) >= 0) {
+    if (isCanonicalV4(s, start, colon)) {
       const port = portAt(s, colon + 1, end);
       return port < 0 ? null : { address: s.slice(start, colon), port };
     }
@@ -88,24 +89,21 @@ function addrKey(a: string): string {
 function sortServers(rs: LiveRealServer[]): LiveRealServer[] {
   const n = rs.length;
   if (n < 2) return rs;
-  const nums: number[] = new Array<number>(n);
+  // canonical IPv4 servers: one number each (< 2^48, exact); often already in order
+  let allV4 = true;
   let sorted = true;
-  for (let i = 0; i < n; i++) {
-    const r = rs[i]!;
-    const v4 = canonicalV4(r.address);
-    if (v4 < 0) { sorted = false; nums.length = 0; break; }
-    nums[i] = v4 * 65536 + r.port; // < 2^48: exact
-    if (i > 0 && nums[i - 1]! > nums[i]!) sorted = false;
+  for (let i = 0, prev = -1; i < n && allV4; i++) {
+    const v4 = canonicalV4(rs[i]!.address);
+    const key = v4 * 65536 + rs[i]!.port;
+    allV4 = v4 >= 0;
+    if (key < prev) sorted = false;
+    prev = key;
   }
-  if (sorted) return rs;
-  if (nums.length === n) {
-    const keyed = rs.map((r, i) => ({ r, n: nums[i]! }));
-    keyed.sort((a, b) => a.n - b.n);
-    for (let i = 0; i < n; i++) rs[i] = keyed[i]!.r;
-    return rs;
-  }
-  const keyed = rs.map((r) => ({ r, k: addrKey(r.address) }));
-  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.r.port - b.r.port));
+  if (allV4 && sorted) return rs;
+  const keyed = allV4
+    ? rs.map((r) => ({ r, k: '', n: canonicalV4(r.address) * 65536 + r.port }))
+    : rs.map((r) => ({ r, k: addrKey(r.address), n: r.port }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.n - b.n));
   for (let i = 0; i < n; i++) rs[i] = keyed[i]!.r;
   return rs;
 }
@@ -167,7 +165,7 @@ export function parseIpvsadmSave(text: string): LiveVirtualServer[] {
     p.lineNo++;
     const prefix = p.lastPrefix;
     if (prefix !== '' && text.startsWith(prefix, pos)) p.realServerOf(p.lastVs!, pos + prefix.length);
-    else p.line();
+    else if (!p.serviceLine()) p.line();
   }
   return sortServices([...p.byKey.values()]);
 }
@@ -259,6 +257,28 @@ class SaveParser {
     else this.addRealServer(vs);
   }
 
+  /**
+   * What ipvsadm -S prints for most services, `-A -t|-u|--sctp-service SVC -s SCHED`, read
+   * without tokenising (as line() would read it); false for any other line.
+   */
+  serviceLine(): boolean {
+    const { text, start, end } = this;
+    if (!text.startsWith('-A ', start)) return false;
+    const sw = start + 3;
+    const protocol: LiveProtocol | null = text.startsWith('-t ', sw) ? 'TCP' : text.startsWith('-u ', sw) ? 'UDP' : text.startsWith('--sctp-service ', sw) ? 'SCTP' : null;
+    if (protocol === null) return false;
+    const svc = text.indexOf(' ', sw) + 1;
+    const sp = text.indexOf(' ', svc);
+    if (sp < 0 || sp >= end || !text.startsWith(' -s ', sp) || sp + 4 === end) return false;
+    for (let i = sp + 4; i < end; i++) if (isWs(text.charCodeAt(i))) return false;
+    const hp = parseHostPort(text, svc, sp);
+    if (!hp) return false;
+    this.addService(vsKey({ protocol, address: hp.address, port: hp.port }), {
+      protocol, address: hp.address, port: hp.port, scheduler: text.slice(sp + 4, end), flags: [], timeout: 0, realServers: [],
+    }, `-a ${text.slice(sw, sp)} `);
+    return true;
+  }
+
   line(): void {
     const { text, ts, te } = this;
     this.n = wsBounds(text, this.start, this.end, ts, te);
@@ -336,9 +356,7 @@ class SaveParser {
       this.addRealServer(this.byKey.get(key) ?? this.fail('real server before its virtual service'));
       return;
     }
-    if (this.byKey.has(key)) this.fail('duplicate virtual service');
     const { scheduler, netmask } = this;
-    if (!scheduler) this.fail('no scheduler (-s)');
     const vs: LiveVirtualServer = {
       protocol,
       address: fwmark !== undefined ? (v6 ? '::' : '') : addr!.address,
@@ -350,11 +368,18 @@ class SaveParser {
     };
     if (netmask !== undefined && netmask !== '255.255.255.255' && netmask !== '128') vs.netmask = netmask;
     if (fwmark !== undefined) vs.fwmark = fwmark;
-    this.byKey.set(key, vs);
-    if (fwmark !== undefined) return;
-    this.lastVs = vs;
     // `-A -t SVC …` → `-a -t SVC `
-    this.lastPrefix = this.svc === 2 ? `-a ${this.tok(1)} ${this.tok(2)} ` : '';
+    this.addService(key, vs, fwmark !== undefined ? null : this.svc === 2 ? `-a ${this.tok(1)} ${this.tok(2)} ` : '');
+  }
+
+  /** A service of an -A line; `prefix`: how its -a lines begin ('' unknown, null: not recorded). */
+  private addService(key: string, vs: LiveVirtualServer, prefix: string | null): void {
+    if (this.byKey.has(key)) this.fail('duplicate virtual service');
+    if (!vs.scheduler) this.fail('no scheduler (-s)');
+    this.byKey.set(key, vs);
+    if (prefix === null) return;
+    this.lastVs = vs;
+    this.lastPrefix = prefix;
   }
 
   private addRealServer(vs: LiveVirtualServer): void {
@@ -404,7 +429,7 @@ export function servicesFromModel(vss: readonly VirtualServer[]): LiveVirtualSer
 
 /** parseHostPort's address for this text (written `[text]:port` when it has a colon). */
 function addressText(text: string): string | null {
-  return canonicalV4(text) >= 0 || isCanonicalV6(text) ? text : parseIp(text)?.text ?? null;
+  return isCanonicalV4(text) || isCanonicalV6(text) ? text : parseIp(text)?.text ?? null;
 }
 
 const isPort = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 65535;

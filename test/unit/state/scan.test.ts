@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { parseIp } from '../../../src/model/net.js';
-import { canonicalV4, ipv4Key, ipv6Key, isCanonicalV6, splitWs, uintAt, wsBounds } from '../../../src/state/scan.js';
+import { canonicalV4, ipv4Key, ipv6Key, isCanonicalV4, isCanonicalV6, splitWs, uintAt, wsBounds } from '../../../src/state/scan.js';
 import { parseIpvsadmSave } from '../../../src/state/parse-ipvsadm.js';
 import { compareIpsetEntries, parseIpsetSave } from '../../../src/state/parse-ipset.js';
 import { parseIpAddrOneline } from '../../../src/state/parse-ip-addr.js';
@@ -18,11 +18,12 @@ const pick = <T>(xs: readonly T[]): fc.Arbitrary<T> => fc.constantFrom(...xs);
 const ipish = fc.array(pick(['0', '1', '9', '10', '255', '256', '01', '.', '.', ':', ':', '::', 'a', 'F', 'ffff', '0000', '1.2.3.4', 'g', '/', ' ']), { maxLength: 12 }).map((p) => p.join(''));
 const v6groups = fc.array(fc.oneof(fc.constant(0), fc.constant(1), fc.integer({ min: 0, max: 0xffff })), { minLength: 8, maxLength: 8 });
 
-test('canonicalV4 / isCanonicalV6: exactly the texts parseIp gives back unchanged, with the same key', () => {
+test('isCanonicalV4 / canonicalV4 / isCanonicalV6: exactly the texts parseIp gives back unchanged, with the same key', () => {
   const check = (s: string): void => {
     const ip = parseIp(s);
     const v4 = canonicalV4(s);
     assert.is(v4 >= 0, ip?.family === 'IPv4' && ip.text === s, s);
+    assert.is(isCanonicalV4(s), v4 >= 0, s);
     if (v4 >= 0) assert.is(ipv4Key(v4), ip!.key, s);
     const v6 = isCanonicalV6(s);
     assert.is(v6, ip?.family === 'IPv6' && ip.text === s && !s.includes('.'), s);
@@ -37,7 +38,7 @@ test('canonicalV4 / isCanonicalV6: exactly the texts parseIp gives back unchange
     check(`${hex.slice(0, a).join(':')}::${hex.slice(b).join(':')}`);
     check(`::ffff:${hex.slice(6).join(':')}`);
   }), params);
-  for (const s of ['::', '::1', '1::', '1:0:0:1::', '1::0:1', '0:0:1::', '::ffff:1.2.3.4', '::ffff:102:304', '1.2.3.4', '0.0.0.0', '1.2.3.04']) check(s);
+  for (const s of ['::', '::1', '1::', '1:0:0:1::', '1::0:1', '0:0:1::', '::ffff:1.2.3.4', '::ffff:102:304', '1.2.3.4', '0.0.0.0', '1.2.3.04', '128.0.0.1', '255.255.255.255']) check(s);
 });
 
 test('splitWs / wsBounds: trim().split(/\\s+/) without a regex; uintAt: Number of digit runs', () => {
