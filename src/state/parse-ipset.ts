@@ -310,9 +310,7 @@ class SetShape {
       }
       return 0;
     };
-    let ordered = true; // already in order and each once (our own artifacts)
-    for (let i = 1; i < entries.length && ordered; i++) ordered = cmp(i - 1, i) < 0;
-    if (ordered) return entries;
+    if (isAscending(keys, entries.length, slots)) return entries; // in order, each once (our own artifacts)
     const out: string[] = [];
     for (const i of entries.map((_, i) => i).sort(cmp)) {
       const e = entries[i]!;
@@ -320,6 +318,16 @@ class SetShape {
     }
     return out;
   }
+}
+
+/** Whether n tuples of `slots` numbers are in strictly ascending order. */
+function isAscending(keys: Float64Array, n: number, slots: number): boolean {
+  for (let i = slots; i < n * slots; i += slots) {
+    let j = 0;
+    while (j < slots && keys[i - slots + j] === keys[i + j]) j++;
+    if (j === slots || keys[i - slots + j]! > keys[i + j]!) return false;
+  }
+  return true;
 }
 
 /** The prefix length of the network fieldNumber last read (it returns the address). */
