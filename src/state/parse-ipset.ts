@@ -194,8 +194,8 @@ export function setsFromModel(sets: readonly IpSet[]): LiveIpSet[] | null {
     if (m.type !== 'bitmap:port') set.family = m.family === 'IPv4' ? 'IPv4' : 'IPv6';
     const shape = new SetShape(set);
     for (const e of m.entries) {
+      if (shape.addCanonical(e, 0, e.length)) continue; // (canonical text has no blank or quote)
       if (!isToken(e)) return null;
-      if (shape.addCanonical(e, 0, e.length)) continue;
       const c = canonicalEntry(e, shape.kinds, shape.bitmapPort, set.family);
       if (c === null) return null;
       shape.add(c);

@@ -400,13 +400,23 @@ class SaveParser {
  */
 export function servicesFromModel(vss: readonly VirtualServer[]): LiveVirtualServer[] | null {
   const out: LiveVirtualServer[] = [];
-  for (const v of vss) {
-    const address = addressText(v.address.text);
+  // While every address is canonical text (its own parseHostPort address), the model's Ip keys
+  // are the keys sortServices would compute: its order is checked without parsing anything.
+  let ordered = true;
+  for (let i = 0; i < vss.length; i++) {
+    const v = vss[i]!;
+    const canonical = isCanonicalText(v.address.text);
+    const address = canonical ? v.address.text : addressText(v.address.text);
     if (address === null || !isPort(v.port) || !isToken(v.scheduler) || !v.flags.every(isToken) || !Number.isSafeInteger(v.timeout)) return null;
+    ordered &&= canonical && (i === 0 || compareModelServices(vss[i - 1]!, v) < 0);
     const realServers: LiveRealServer[] = [];
-    for (const r of v.realServers) {
-      const a = addressText(r.address.text);
+    let rsOrdered = true;
+    for (let j = 0; j < v.realServers.length; j++) {
+      const r = v.realServers[j]!;
+      const rCanonical = isCanonicalText(r.address.text);
+      const a = rCanonical ? r.address.text : addressText(r.address.text);
       if (a === null || !isPort(r.port) || !Number.isSafeInteger(r.weight) || r.weight < 0) return null;
+      rsOrdered &&= rCanonical && (j === 0 || compareModelServers(v.realServers[j - 1]!, r) <= 0);
       realServers.push({ address: a, port: r.port, weight: r.weight, method: 'masq' });
     }
     out.push({
@@ -416,9 +426,10 @@ export function servicesFromModel(vss: readonly VirtualServer[]): LiveVirtualSer
       scheduler: v.scheduler,
       flags: v.flags.length ? finishFlags(v.flags.join(',').split(','), v.scheduler) : [],
       timeout: v.timeout > 0 ? v.timeout : 0,
-      realServers,
+      realServers: rsOrdered ? realServers : sortServers(realServers),
     });
   }
+  if (ordered) return out; // strictly ascending: in sortServices' order, no duplicate
   sortServices(out);
   for (let i = 1; i < out.length; i++) {
     const [a, b] = [out[i - 1]!, out[i]!];
@@ -427,9 +438,26 @@ export function servicesFromModel(vss: readonly VirtualServer[]): LiveVirtualSer
   return out;
 }
 
+/** sortServices' order of two model services with canonical address text (see servicesFromModel). */
+function compareModelServices(a: VirtualServer, b: VirtualServer): number {
+  const ka = a.address.key;
+  const kb = b.address.key;
+  return (ka < kb ? -1 : ka > kb ? 1 : 0) || a.port - b.port || PROTO_RANK[a.protocol] - PROTO_RANK[b.protocol];
+}
+
+/** sortServers' order of two model real servers with canonical address text. */
+function compareModelServers(a: VirtualServer['realServers'][number], b: VirtualServer['realServers'][number]): number {
+  const ka = a.address.key;
+  const kb = b.address.key;
+  return (ka < kb ? -1 : ka > kb ? 1 : 0) || a.port - b.port;
+}
+
+/** Address text parseHostPort keeps as it is (then parseIp(text).key is the model's key too). */
+const isCanonicalText = (text: string): boolean => isCanonicalV4(text) || isCanonicalV6(text);
+
 /** parseHostPort's address for this text (written `[text]:port` when it has a colon). */
 function addressText(text: string): string | null {
-  return isCanonicalV4(text) || isCanonicalV6(text) ? text : parseIp(text)?.text ?? null;
+  return isCanonicalText(text) ? text : parseIp(text)?.text ?? null;
 }
 
 const isPort = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 65535;

@@ -107,18 +107,28 @@ export function isCanonicalV4(s: string, start = 0, end = s.length): boolean {
  * parseIp(text).key === ipv4Key(number).
  */
 export function canonicalV4(s: string, start = 0, end = s.length): number {
-  if (!isCanonicalV4(s, start, end)) return -1;
-  let value = 0;
+  let value = 0; // int32: shifts and ors never overflow into a bail-out (as value * 256 would)
   let part = 0;
+  let digits = 0;
+  let dots = 0;
   for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
-    if (c === 46) {
+    if (c === 46) { // '.'
+      if (digits === 0 || dots === 3) return -1;
       value = (value << 8) | part;
       part = 0;
-    } else part = part * 10 + (c - 48);
+      digits = 0;
+      dots++;
+      continue;
+    }
+    if (c < 48 || c > 57) return -1;
+    if (digits > 0 && part === 0) return -1; // leading zero
+    part = part * 10 + (c - 48);
+    if (part > 255) return -1;
+    digits++;
   }
-  // Unsigned, but computed in int32 then as a double: a result ≥ 2^31 never makes the JIT bail
-  // out of code it specialised for small integers (as value * 256 or >>> 0 would).
+  if (dots !== 3 || digits === 0) return -1;
+  // unsigned, turned into a double without >>> 0 (whose int32 speculation fails at 128.0.0.0)
   return (((value << 8) | part) ^ -2147483648) + 2147483648;
 }
 

@@ -65,6 +65,14 @@ test('a model value that would not read back as itself leaves it to the parser',
   assert.is(servicesFromModel([vs({ timeout: 1.5 })]), null);
   assert.is(servicesFromModel([vs({ port: 70000 })]), null);
   assert.is(servicesFromModel([vs({}), vs({ scheduler: 'wrr' })]), null); // duplicate service
+  // out of order (services, real servers): sorted as the parser sorts them
+  const rs = (ip: string, port: number): VirtualServer['realServers'][number] => ({ address: parseIp(ip)!, port, weight: 1 });
+  const sorted = servicesFromModel([
+    vs({ address: parseIp('10.0.0.2')!, realServers: [rs('10.1.0.2', 80), rs('10.1.0.1', 81), rs('10.1.0.1', 80)] }),
+    vs({ address: parseIp('10.0.0.1')!, port: 81 }), vs({ address: parseIp('10.0.0.1')!, protocol: 'UDP' }), vs({ address: parseIp('10.0.0.1')! }),
+  ])!;
+  assert.equal(sorted.map((v) => `${v.protocol}/${v.address}:${v.port}`), ['TCP/10.0.0.1:80', 'UDP/10.0.0.1:80', 'TCP/10.0.0.1:81', 'TCP/10.0.0.2:80']);
+  assert.equal(sorted[3]!.realServers.map((r) => `${r.address}:${r.port}`), ['10.1.0.1:80', '10.1.0.1:81', '10.1.0.2:80']);
   assert.ok(setsFromModel([{ name: 'KUBE-CLUSTER-IP', type: 'hash:ip,port', family: 'IPv4', entries: ['10.0.0.1,tcp:80'] }]));
   assert.is(setsFromModel([{ name: 'KUBE-CLUSTER-IP', type: 'hash:ip,port', family: 'IPv4', entries: ['10.0.0.1'] }]), null);
   assert.is(setsFromModel([{ name: 'KUBE-CLUSTER-IP', type: 'hash:ip', family: 'IPv4', entries: ['10.0.0.1 nomatch'] }]), null);
