@@ -5,8 +5,7 @@
  */
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { Family } from '../model/net.js';
-import { parseIp } from '../model/net.js';
-import { canonicalV4, ipv4Key, ipv6Key, isCanonicalV6 } from './scan.js';
+import { addressSortKey, canonicalV4, ipv4Key } from './scan.js';
 import type { LiveIpSet, LiveIptables, LiveVirtualServer } from './types.js';
 import { StateParseError } from './types.js';
 import { parseIpvsadmList, parseIpvsadmSave, parseIpvsTimeouts } from './parse-ipvsadm.js';
@@ -66,11 +65,7 @@ export function parseSnapshot(snap: StateSnapshot): { state?: CanonicalState; di
 }
 
 function addressKey(cidr: string): string {
-  const end = addressEnd(cidr);
-  const v4 = canonicalV4(cidr, 0, end);
-  if (v4 >= 0) return ipv4Key(v4);
-  if (isCanonicalV6(cidr, 0, end)) return ipv6Key();
-  return parseIp(cidr.slice(0, end))?.key ?? cidr;
+  return addressSortKey(cidr, 0, addressEnd(cidr)) ?? cidr;
 }
 
 const addressEnd = (cidr: string): number => {

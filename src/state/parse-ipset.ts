@@ -4,7 +4,7 @@
  * Pure: the text is passed in.
  */
 import { compareIpText, parseCidr, parseIp } from '../model/net.js';
-import { canonicalV4, indexIn, ipv4Key, ipv6Key, isCanonicalUint, isCanonicalV6, isDigits, splitWs, uintAt } from './scan.js';
+import { addressSortKey, canonicalV4, indexIn, ipv4Key, ipv6SortKey, isCanonicalUint, isCanonicalV6, isDigits, splitWs, uintAt } from './scan.js';
 import { StateParseError } from './types.js';
 import type { LiveIpSet } from './types.js';
 import type { IpSet } from '../model/types.js';
@@ -436,7 +436,7 @@ function fieldSortKey(f: string): string {
   // fast paths first: the shapes of a 10k-Service node's entries
   const v4 = canonicalV4(f);
   if (v4 >= 0) return `2${ipv4Key(v4)}/000`;
-  if (isCanonicalV6(f)) return `2${ipv6Key()}/000`;
+  if (isCanonicalV6(f)) return `2${ipv6SortKey()}/000`;
   const rank = f.startsWith('tcp:') ? 0 : f.startsWith('udp:') ? 1 : f.startsWith('sctp:') ? 2 : -1;
   if (rank >= 0 && isDigits(f, rank === 2 ? 5 : 4)) {
     const colon = rank === 2 ? 4 : 3;
@@ -446,6 +446,6 @@ function fieldSortKey(f: string): string {
   const pp = /^([a-z0-9-]+):(\d+)$/.exec(f);
   if (pp && !f.includes('.')) return `1${String(PROTO_RANK[pp[1]!] ?? 99).padStart(2, '0')}${pp[1]}:${pp[2]!.padStart(5, '0')}`;
   const [addr, prefix] = f.split('/');
-  const ip = parseIp(addr ?? '');
-  return ip ? `2${ip.key}/${(prefix ?? '').padStart(3, '0')}` : `3${f}`;
+  const key = addressSortKey(addr ?? '');
+  return key !== null ? `2${key}/${(prefix ?? '').padStart(3, '0')}` : `3${f}`;
 }

@@ -6,7 +6,7 @@
  * kernel 6.1).
  */
 import { parseIp } from '../model/net.js';
-import { canonicalV4, indexIn, isCanonicalV4, ipv4Key, ipv6Key, isCanonicalV6, isWs, uintAt, wsBounds } from './scan.js';
+import { addressSortKey, canonicalV4, indexIn, isCanonicalV4, isCanonicalV6, isWs, uintAt, wsBounds } from './scan.js';
 import { StateParseError, rsKey, vsKey } from './types.js';
 import type { ForwardMethod, LiveProtocol, LiveRealServer, LiveVirtualServer } from './types.js';
 import type { VirtualServer } from '../model/types.js';
@@ -75,12 +75,8 @@ function finishFlags(raw: readonly string[], scheduler: string): string[] {
   return [...new Set(raw.filter((f) => f !== '').map((f) => canonicalSchedFlag(f, scheduler)))].sort();
 }
 
-/** parseIp(a).key (`~a` when not an address), without parseIp for canonical text. */
-function addrKey(a: string): string {
-  const v4 = canonicalV4(a);
-  if (v4 >= 0) return ipv4Key(v4);
-  return isCanonicalV6(a) ? ipv6Key() : parseIp(a)?.key ?? `~${a}`;
-}
+/** Orders as parseIp(a).key (`~a` when not an address) does: addressSortKey. */
+const addrKey = (a: string): string => addressSortKey(a) ?? `~${a}`;
 
 /**
  * Address then port. Decorate-sort (77k-line saves): each address is keyed once, not on every

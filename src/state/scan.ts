@@ -4,6 +4,7 @@
  * canonical (what parseIp would give back unchanged), so the common case skips parseIp.
  * Pure; every helper agrees exactly with the slower spelling it replaces (named on each).
  */
+import { parseIp } from '../model/net.js';
 
 /** Whether a char code is JavaScript whitespace (`\s`, the set String#trim removes). */
 export function isWs(c: number): boolean {
@@ -174,7 +175,7 @@ const groups: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
  * Whether `s.slice(start, end)` is IPv6 text in the canonical form parseIp prints (RFC 5952:
  * lower case, no leading zeros, the longest run of ≥ 2 zero groups compressed, the first on a
  * tie; no dotted tail; not IPv4-mapped, which parseIp reads as IPv4). For such text
- * parseIp(text).text === text. Leaves the address's 8 groups in `groups` (for ipv6Key).
+ * parseIp(text).text === text. Leaves the address's 8 groups in `groups` (for ipv6SortKey).
  */
 export function isCanonicalV6(s: string, start = 0, end = s.length): boolean {
   if (end - start < 2 || end - start > 39) return false;
@@ -227,9 +228,27 @@ export function isCanonicalV6(s: string, start = 0, end = s.length): boolean {
   return !(groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff);
 }
 
-/** parseIp(text).key of the address isCanonicalV6 last accepted: `6` + 32 hex digits. */
-export function ipv6Key(): string {
-  let key = '6';
-  for (let k = 0; k < 8; k++) key += groups[k]!.toString(16).padStart(4, '0');
-  return key;
+/**
+ * A sort key of the address isCanonicalV6 last accepted: `6` + its 8 groups as one UTF-16 code
+ * unit each. Among IPv6 keys it orders as parseIp's key (`6` + 32 hex digits) does, and against
+ * IPv4 keys (`4`…) and others by its first char, as that one does.
+ */
+export function ipv6SortKey(): string {
+  return '6' + String.fromCharCode(groups[0]!, groups[1]!, groups[2]!, groups[3]!, groups[4]!, groups[5]!, groups[6]!, groups[7]!);
+}
+
+/**
+ * A key that orders addresses as parseIp(text).key does (`s.slice(start, end)`): parseIp's key
+ * for IPv4, ipv6SortKey's form for IPv6; null when the text is not an address. Canonical text
+ * needs no parseIp.
+ */
+export function addressSortKey(s: string, start = 0, end = s.length): string | null {
+  const v4 = canonicalV4(s, start, end);
+  if (v4 >= 0) return ipv4Key(v4);
+  if (isCanonicalV6(s, start, end)) return ipv6SortKey();
+  const key = parseIp(s.slice(start, end))?.key;
+  if (key === undefined || !key.startsWith('6')) return key ?? null;
+  let out = '6';
+  for (let i = 1; i < key.length; i += 4) out += String.fromCharCode(parseInt(key.slice(i, i + 4), 16));
+  return out;
 }

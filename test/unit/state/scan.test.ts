@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { parseIp } from '../../../src/model/net.js';
-import { canonicalV4, ipv4Key, ipv6Key, isCanonicalV4, isCanonicalV6, splitWs, uintAt, wsBounds } from '../../../src/state/scan.js';
+import { addressSortKey, canonicalV4, ipv4Key, isCanonicalV4, isCanonicalV6, splitWs, uintAt, wsBounds } from '../../../src/state/scan.js';
 import { parseIpvsadmSave } from '../../../src/state/parse-ipvsadm.js';
 import { compareIpsetEntries, parseIpsetSave } from '../../../src/state/parse-ipset.js';
 import { parseIpAddrOneline } from '../../../src/state/parse-ip-addr.js';
@@ -27,8 +27,9 @@ test('isCanonicalV4 / canonicalV4 / isCanonicalV6: exactly the texts parseIp giv
     if (v4 >= 0) assert.is(ipv4Key(v4), ip!.key, s);
     const v6 = isCanonicalV6(s);
     assert.is(v6, ip?.family === 'IPv6' && ip.text === s && !s.includes('.'), s);
-    if (v6) assert.is(ipv6Key(), ip!.key, s);
+    keys.push([s, ip?.key ?? null, addressSortKey(s)]);
   };
+  const keys: [string, string | null, string | null][] = [];
   fc.assert(fc.property(ipish, (s) => check(s)), params);
   fc.assert(fc.property(v6groups, fc.nat(8), fc.nat(8), (g, a, len) => {
     const hex = g.map((x) => x.toString(16));
@@ -38,7 +39,14 @@ test('isCanonicalV4 / canonicalV4 / isCanonicalV6: exactly the texts parseIp giv
     check(`${hex.slice(0, a).join(':')}::${hex.slice(b).join(':')}`);
     check(`::ffff:${hex.slice(6).join(':')}`);
   }), params);
-  for (const s of ['::', '::1', '1::', '1:0:0:1::', '1::0:1', '0:0:1::', '::ffff:1.2.3.4', '::ffff:102:304', '1.2.3.4', '0.0.0.0', '1.2.3.04', '128.0.0.1', '255.255.255.255']) check(s);
+  for (const s of ['::', '::1', '1::', '1:0:0:1::', '1::0:1', '0:0:1::', '::ffff:1.2.3.4', '::ffff:102:304', '1.2.3.4', '0.0.0.0', '1.2.3.04', '128.0.0.1', '255.255.255.255', 'FFFF::1', 'ffff::1']) check(s);
+  // addressSortKey: an address or not as parseIp says, and ordered as parseIp's keys are
+  const sign = (x: number): number => Math.sign(x);
+  const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  for (const [s, k, sk] of keys) assert.is(sk === null, k === null, s);
+  const addrs = keys.filter(([, k]) => k !== null).filter((_, i) => i % 7 === 0).slice(0, 400);
+  assert.ok(addrs.some(([, k]) => k!.startsWith('4')) && addrs.some(([, k]) => k!.startsWith('6')));
+  for (const [a, ka, sa] of addrs) for (const [b, kb, sb] of addrs) assert.is(sign(cmp(sa!, sb!)), sign(cmp(ka!, kb!)), `${a} ${b}`);
 });
 
 test('splitWs / wsBounds: trim().split(/\\s+/) without a regex; uintAt: Number of digit runs', () => {
