@@ -7,14 +7,11 @@ import { hasErrors, UsageError } from '../diag/diagnostic.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { Artifacts } from '../render/render.js';
 import type { Manifest } from './manifest.js';
-import { buildManifest, inputsDigest } from './manifest.js';
 import { readIfExists } from './write-outputs.js';
 import type { ParsedArgs } from './args.js';
 import { flagValue, flagValues } from './args.js';
 import type { Io } from './context.js';
-import { ipvscVersion } from './context.js';
-import { compileFromArgs } from './inputs.js';
-import type { InterfaceAddress } from '../model/types.js';
+import type { DesiredState, InterfaceAddress } from '../model/types.js';
 import { parseIp } from '../model/net.js';
 import type { NodeInfo } from '../state/snapshot.js';
 import { vsKey } from '../state/types.js';
@@ -22,6 +19,8 @@ import { vsKey } from '../state/types.js';
 export interface Desired {
   readonly artifacts: Artifacts;
   readonly manifest: Manifest;
+  /** The compiled model the artifacts were rendered from (absent with --from). */
+  readonly model?: DesiredState;
   readonly origins: Map<string, string>;
   readonly diags: Diagnostic[];
 }
@@ -35,7 +34,7 @@ export function interfacesOf(node: NodeInfo): InterfaceAddress[] | undefined {
   }));
 }
 
-export function loadDesired(args: ParsedArgs, io: Io, node: NodeInfo): Desired | { diags: Diagnostic[] } {
+export async function loadDesired(args: ParsedArgs, io: Io, node: NodeInfo): Promise<Desired | { diags: Diagnostic[] }> {
   const from = flagValue(args, 'from');
   if (from) {
     const dir = resolve(io.cwd, from);
@@ -62,6 +61,8 @@ export function loadDesired(args: ParsedArgs, io: Io, node: NodeInfo): Desired |
   }
   // On a live node (or a recorded one) NodePort addresses come from its interfaces, unless given.
   const interfaces = flagValues(args, 'node-ip').length === 0 ? interfacesOf(node) : undefined;
+  // The compile pipeline is loaded only here: `--from DIR` never pays for it.
+  const [{ compileFromArgs }, { buildManifest, inputsDigest }, { ipvscVersion }] = await Promise.all([import('./inputs.js'), import('./manifest.js'), import('./context.js')]);
   const res = compileFromArgs(args, io, interfaces);
   if (hasErrors(res.diags) || !res.artifacts || !res.state) return { diags: res.diags };
   const manifest = buildManifest(res.state, res.artifacts, ipvscVersion(), inputsDigest(res.files, []));
@@ -69,5 +70,5 @@ export function loadDesired(args: ParsedArgs, io: Io, node: NodeInfo): Desired |
   for (const v of res.state.virtualServers) {
     origins.set(vsKey({ protocol: v.protocol, address: v.address.text, port: v.port }), `${v.origin.object}${v.origin.port ? ` port ${v.origin.port}` : ''}`);
   }
-  return { artifacts: res.artifacts, manifest, origins, diags: res.diags };
+  return { artifacts: res.artifacts, manifest, model: res.state, origins, diags: res.diags };
 }

@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createPatch } from 'diff';
-import type { Family } from '../model/net.js';
 import { cidrContains, parseCidr, parseIp } from '../model/net.js';
+import { isCanonicalV4, isCanonicalV6 } from '../state/scan.js';
 import { JUMP_RULES, KUBE_CHAINS, OWNED_SET_NAMES, jumpRuleSpec } from '../model/names.js';
 import { canonicalRule } from '../state/parse-iptables.js';
 import type { CanonicalState } from '../state/canonical.js';
@@ -24,8 +24,6 @@ export interface PlanOptions {
   readonly origins?: ReadonlyMap<string, string>;
 }
 
-const familyOf = (addr: string): Family | undefined => parseIp(addr)?.family;
-
 /** Which live virtual servers ipvsc owns (kube-proxy's cleanLegacyService rules). */
 export function ownsVirtualServer(v: LiveVirtualServer, desired: DesiredCanonical): boolean {
   if (v.fwmark !== undefined) return false;
@@ -38,35 +36,73 @@ export function ownsVirtualServer(v: LiveVirtualServer, desired: DesiredCanonica
  * cleaned up when the IPv6 pass is no longer active (A → B → A returns to A exactly).
  */
 export function ownsAddress(address: string, desired: DesiredCanonical): boolean {
-  const fam = familyOf(address);
-  if (!fam) return false;
-  const ip = parseIp(address)!;
-  return !desired.excludeCIDRs.some((c) => {
-    const p = parseCidr(c);
-    return p !== null && cidrContains(p, ip);
-  });
+  return ownerOf(desired)(address);
 }
 
-/** A digest of the owned part of the live state: what a saved plan is checked against. */
+/** ownsAddress for one desired state, its exclude CIDRs parsed once (called per VS and address). */
+const owners = new WeakMap<DesiredCanonical, (address: string) => boolean>();
+function ownerOf(desired: DesiredCanonical): (address: string) => boolean {
+  let owns = owners.get(desired);
+  if (!owns) {
+    const excluded = desired.excludeCIDRs.map(parseCidr).filter((c) => c !== null);
+    owns = excluded.length === 0
+      ? (address) => isCanonicalV4(address) || isCanonicalV6(address) || parseIp(address) !== null
+      : (address) => {
+        const ip = parseIp(address);
+        return ip !== null && !excluded.some((c) => cidrContains(c, ip));
+      };
+    owners.set(desired, owns);
+  }
+  return owns;
+}
+
+/**
+ * A digest of the owned part of the live state: what a saved plan is checked against. Hashes one
+ * text built in a single pass, in the parsers' canonical order (services and real servers by
+ * address, entries in artifact order; sets by name): values are blank-free tokens, and lists
+ * (entries, rules, addresses) one item per line after their count, so equal texts mean equal
+ * owned states.
+ */
 export function ownedStateDigest(live: CanonicalState, desired: DesiredCanonical): string {
+  const owns = ownerOf(desired);
   const h = createHash('sha256');
-  const vss = live.ipvs.filter((v) => ownsVirtualServer(v, desired)).map((v) => ({ ...v, realServers: v.realServers.map((r) => ({ a: r.address, p: r.port, w: r.weight })) }));
-  h.update(JSON.stringify(vss.sort((a, b) => (vsKey(a) < vsKey(b) ? -1 : 1))));
+  // hashed in chunks: one 5 MB string would cost more to build than to hash
+  let text = 'ipvsc owned state v2\n';
+  const flush = (): void => {
+    if (text.length < 65536) return;
+    h.update(text);
+    text = '';
+  };
+  for (const v of live.ipvs) {
+    if (v.fwmark !== undefined || !owns(v.address)) continue;
+    text += `${vsKey(v)} ${v.scheduler} ${v.flags.join(',')} ${v.timeout} ${v.netmask ?? '-'}`;
+    for (const r of v.realServers) text += ` ${rsKey(r)}=${r.weight}`;
+    text += '\n';
+    flush();
+  }
   // Not the create options: ipset save prints a random `initval` that differs on every create.
-  h.update(JSON.stringify(live.ipsets.filter((s) => OWNED_SET_NAMES.has(s.name)).map((s) => [s.name, s.type, s.family ?? '', s.entries]).sort()));
+  const sets = live.ipsets.filter((s) => OWNED_SET_NAMES.has(s.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const s of sets) {
+    text += `set ${s.name} ${s.type} ${s.family ?? '-'} ${s.entries.length}\n${s.entries.join('\n')}\n`;
+    flush();
+  }
   for (const fam of ['IPv4', 'IPv6'] as const) {
     for (const table of ['nat', 'filter'] as const) {
       const t = live.iptables[fam][table];
       if (!t) continue;
-      for (const name of KUBE_CHAINS[table]) h.update(`${fam}/${table}/${name}:${t.chains.get(name)?.rules.join('\n') ?? '-'}\n`);
+      for (const name of KUBE_CHAINS[table]) {
+        const rules = t.chains.get(name)?.rules;
+        text += `${fam}/${table}/${name} ${rules ? rules.length : '-'}\n${rules?.join('\n') ?? ''}\n`;
+      }
       for (const j of JUMP_RULES.filter((x) => x.table === table)) {
         const spec = canonicalRule(jumpRuleSpec(j), fam);
-        h.update(`${j.from}:${(t.chains.get(j.from)?.rules ?? []).filter((r) => r === spec).length}\n`);
+        text += `${j.from}:${(t.chains.get(j.from)?.rules ?? []).filter((r) => r === spec).length}\n`;
       }
     }
   }
-  h.update(JSON.stringify(live.kubeIpvs0.addresses.filter((a) => ownsAddress(a.split('/')[0]!, desired))));
-  return 'sha256:' + h.digest('hex');
+  const addrs = live.kubeIpvs0.addresses.filter((a) => owns(a.split('/')[0]!));
+  text += `kube-ipvs0 ${addrs.length}\n${addrs.join('\n')}\n`;
+  return 'sha256:' + h.update(text).digest('hex');
 }
 
 export function makePlan(desired: DesiredCanonical, live: CanonicalState, opts: PlanOptions = {}): Plan {
@@ -129,9 +165,11 @@ function planKubeIpvs0(desired: DesiredCanonical, live: CanonicalState, push: Pu
   if (desired.kubeIpvs0.exists && !live.kubeIpvs0.exists) push({ subsystem: 'kube-ipvs0', action: 'create', kind: 'link', key: 'kube-ipvs0', after: 'dummy' });
   // Only a rollback to a node that had no kube-ipvs0 removes the link.
   if (!desired.kubeIpvs0.exists && live.kubeIpvs0.exists) push({ subsystem: 'kube-ipvs0', action: 'delete', kind: 'link', key: 'kube-ipvs0', before: 'dummy' });
+  if (sameList(live.kubeIpvs0.addresses, desired.kubeIpvs0.addresses)) return;
   const have = new Set(live.kubeIpvs0.addresses);
   const want = new Set(desired.kubeIpvs0.addresses);
-  const owned = (cidr: string): boolean => ownsAddress(cidr.split('/')[0]!, desired);
+  const owns = ownerOf(desired);
+  const owned = (cidr: string): boolean => owns(cidr.split('/')[0]!);
   for (const a of desired.kubeIpvs0.addresses) if (!have.has(a)) push({ subsystem: 'kube-ipvs0', action: 'create', kind: 'address', key: a, after: a });
   for (const a of live.kubeIpvs0.addresses) if (!want.has(a) && owned(a)) push({ subsystem: 'kube-ipvs0', action: 'delete', kind: 'address', key: a, before: a });
 }
@@ -159,7 +197,15 @@ function planIpsets(desired: DesiredCanonical, live: CanonicalState, push: Push)
   }
 }
 
+/** Whether two lists hold the same items in the same order (then no item is added or removed). */
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function diffEntries(d: LiveIpSet, l: LiveIpSet, push: Push): void {
+  if (sameList(d.entries, l.entries)) return;
   const have = new Set(l.entries);
   const want = new Set(d.entries);
   for (const e of d.entries) if (!have.has(e)) push({ subsystem: 'ipset', action: 'create', kind: 'entry', key: `${d.name} ${e}`, after: e });
@@ -170,33 +216,79 @@ const vsText = (v: LiveVirtualServer): string =>
   `${v.scheduler}${v.flags.length ? ` -b ${v.flags.join(',')}` : ''}${v.timeout ? ` -p ${v.timeout}` : ''}`;
 
 function planIpvs(desired: DesiredCanonical, live: CanonicalState, push: Push, draining: string[], origins: ReadonlyMap<string, string>): void {
-  const liveByKey = new Map(live.ipvs.filter((v) => ownsVirtualServer(v, desired)).map((v) => [vsKey(v), v]));
+  const owns = ownerOf(desired);
+  const owned = live.ipvs.filter((v) => v.fwmark === undefined && owns(v.address));
+  if (sameServices(owned, desired.ipvs)) {
+    // Both sides list the same services in the same (artifact) order: compare them pairwise.
+    owned.forEach((l, i) => {
+      const d = desired.ipvs[i]!;
+      if (!sameVs(l, d) || !sameRealServers(l.realServers, d.realServers)) planService(d, l, live, push, draining, origins);
+    });
+    return;
+  }
+  const liveByKey = new Map<string, LiveVirtualServer>();
+  for (const v of owned) liveByKey.set(vsKey(v), v);
   const wanted = new Set<string>();
   for (const d of desired.ipvs) {
     const key = vsKey(d);
     wanted.add(key);
-    const origin = origins.get(key);
-    const o = origin ? { origin } : {};
-    const l = liveByKey.get(key);
-    if (!l) {
-      push({ subsystem: 'ipvs', action: 'create', kind: 'virtual-server', key, after: vsText(d), ...o });
-      for (const r of d.realServers) push({ subsystem: 'ipvs', action: 'create', kind: 'real-server', key: `${key} -> ${rsKey(r)}`, after: `weight ${r.weight}`, ...o });
-      continue;
-    }
-    if (vsText(l) !== vsText(d)) push({ subsystem: 'ipvs', action: 'update', kind: 'virtual-server', key, before: vsText(l), after: vsText(d), ...o });
-    const liveRs = new Map(l.realServers.map((r) => [rsKey(r), r]));
-    const wantRs = new Set(d.realServers.map(rsKey));
-    for (const r of d.realServers) {
-      const lr = liveRs.get(rsKey(r));
-      if (!lr) push({ subsystem: 'ipvs', action: 'create', kind: 'real-server', key: `${key} -> ${rsKey(r)}`, after: `weight ${r.weight}`, ...o });
-      else if (lr.weight !== r.weight || lr.method !== r.method) push({ subsystem: 'ipvs', action: 'update', kind: 'real-server', key: `${key} -> ${rsKey(r)}`, before: `weight ${lr.weight}`, after: `weight ${r.weight}`, ...o });
-    }
-    for (const lr of l.realServers) {
-      if (wantRs.has(rsKey(lr))) continue;
-      planStaleRealServer(key, l, lr, live, push, draining, origin);
-    }
+    planService(d, liveByKey.get(key), live, push, draining, origins, key);
   }
   for (const [key, l] of liveByKey) if (!wanted.has(key)) push({ subsystem: 'ipvs', action: 'delete', kind: 'virtual-server', key, before: vsText(l) });
+}
+
+/** Whether two service lists have the same services (protocol, address, port) at the same places. */
+function sameServices(a: readonly LiveVirtualServer[], b: readonly LiveVirtualServer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.protocol !== y.protocol || x.address !== y.address || x.port !== y.port || y.fwmark !== undefined) return false;
+  }
+  return true;
+}
+
+/** One desired service against its live one (if any). */
+function planService(d: LiveVirtualServer, l: LiveVirtualServer | undefined, live: CanonicalState, push: Push, draining: string[], origins: ReadonlyMap<string, string>, key = vsKey(d)): void {
+  const origin = origins.get(key);
+  const o = origin ? { origin } : {};
+  if (!l) {
+    push({ subsystem: 'ipvs', action: 'create', kind: 'virtual-server', key, after: vsText(d), ...o });
+    for (const r of d.realServers) push({ subsystem: 'ipvs', action: 'create', kind: 'real-server', key: `${key} -> ${rsKey(r)}`, after: `weight ${r.weight}`, ...o });
+    return;
+  }
+  if (!sameVs(l, d) && vsText(l) !== vsText(d)) push({ subsystem: 'ipvs', action: 'update', kind: 'virtual-server', key, before: vsText(l), after: vsText(d), ...o });
+  if (sameRealServers(l.realServers, d.realServers)) return;
+  const liveRs = new Map(l.realServers.map((r) => [rsKey(r), r]));
+  const wantRs = new Set(d.realServers.map(rsKey));
+  for (const r of d.realServers) {
+    const lr = liveRs.get(rsKey(r));
+    if (!lr) push({ subsystem: 'ipvs', action: 'create', kind: 'real-server', key: `${key} -> ${rsKey(r)}`, after: `weight ${r.weight}`, ...o });
+    else if (lr.weight !== r.weight || lr.method !== r.method) push({ subsystem: 'ipvs', action: 'update', kind: 'real-server', key: `${key} -> ${rsKey(r)}`, before: `weight ${lr.weight}`, after: `weight ${r.weight}`, ...o });
+  }
+  for (const lr of l.realServers) {
+    if (wantRs.has(rsKey(lr))) continue;
+    planStaleRealServer(key, l, lr, live, push, draining, origin);
+  }
+}
+
+/** Same scheduler, flags and timeout (then vsText is the same). */
+const sameVs = (a: LiveVirtualServer, b: LiveVirtualServer): boolean =>
+  a.scheduler === b.scheduler && a.timeout === b.timeout && sameList(a.flags, b.flags);
+
+/**
+ * The same real servers in the same order, none changed and none twice (then there is nothing to
+ * plan for them). The parsers sort real servers by address and port, so a duplicate is adjacent.
+ */
+function sameRealServers(a: readonly LiveRealServer[], b: readonly LiveRealServer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.address !== y.address || x.port !== y.port || x.weight !== y.weight || x.method !== y.method) return false;
+    if (i > 0 && x.address === a[i - 1]!.address && x.port === a[i - 1]!.port) return false;
+  }
+  return true;
 }
 
 /**

@@ -1,16 +1,18 @@
 /**
  * ipvsc's own artifacts → the canonical state they describe, parsed with the same parsers as the
- * kernel's output. Pure. Used by plan both for a fresh compile and for `--from DIR`.
+ * kernel's output. Pure. Used by plan both for a fresh compile (desiredFromModel) and for
+ * `--from DIR` and saved plans (desiredFromArtifacts).
  */
 import type { Family } from '../model/net.js';
 import type { Manifest } from '../cli/manifest.js';
 import type { Artifacts } from '../render/render.js';
-import { parseIpvsadmSave } from './parse-ipvsadm.js';
-import { parseIpsetSave } from './parse-ipset.js';
+import type { DesiredState } from '../model/types.js';
+import { parseIpvsadmSave, servicesFromModel } from './parse-ipvsadm.js';
+import { parseIpsetSave, setsFromModel } from './parse-ipset.js';
 import { canonicalRule, splitRuleLine } from './parse-iptables.js';
 import type { LiveChain, LiveIptables } from './types.js';
 import type { CanonicalState } from './canonical.js';
-import { byAddress } from './canonical.js';
+import { sortByAddress } from './canonical.js';
 
 export interface DesiredJump {
   readonly family: Family;
@@ -60,17 +62,38 @@ export function parseRestoreFile(text: string, family: Family): { tables: LiveIp
   return { tables, jumps };
 }
 
+/** ipvsadm.restore without its `--set` (timeouts) lines, which the manifest carries. */
+function withoutSetLines(text: string): string {
+  if (!text.startsWith('--set') && !text.includes('\n--set')) return text;
+  return text.split('\n').filter((l) => !l.startsWith('--set')).join('\n');
+}
+
 export function desiredFromArtifacts(artifacts: Artifacts, manifest: Manifest): DesiredCanonical {
+  return desiredState(artifacts, manifest, null);
+}
+
+/**
+ * desiredFromArtifacts for artifacts rendered from `model` in this process (plan -f): the IPVS
+ * services and the ipsets, nine tenths of the text, are taken from the model in the form the
+ * parsers would read them back (servicesFromModel, setsFromModel); the iptables rules are
+ * parsed as always. The same result (test/unit/state/desired.test.ts); a saved plan and
+ * `--from DIR` still read everything from the artifacts.
+ */
+export function desiredFromModel(model: DesiredState, artifacts: Artifacts, manifest: Manifest): DesiredCanonical {
+  return desiredState(artifacts, manifest, model);
+}
+
+function desiredState(artifacts: Artifacts, manifest: Manifest, model: DesiredState | null): DesiredCanonical {
   const v4 = parseRestoreFile(artifacts['iptables.restore'], 'IPv4');
   const v6 = artifacts['ip6tables.restore'] !== undefined ? parseRestoreFile(artifacts['ip6tables.restore'], 'IPv6') : { tables: {}, jumps: [] };
   const sysctls: Record<string, string> = {};
   for (const s of manifest.sysctls) sysctls[s.name] = s.value;
   return {
-    ipvs: parseIpvsadmSave(artifacts['ipvsadm.restore'].split('\n').filter((l) => !l.startsWith('--set')).join('\n')),
+    ipvs: (model && servicesFromModel(model.virtualServers)) ?? parseIpvsadmSave(withoutSetLines(artifacts['ipvsadm.restore'])),
     ipvsTimeouts: manifest.ipvsTimeouts,
-    ipsets: parseIpsetSave(artifacts['ipset.restore']),
+    ipsets: (model && setsFromModel(model.passes.flatMap((p) => p.sets))) ?? parseIpsetSave(artifacts['ipset.restore']),
     iptables: { IPv4: v4.tables, IPv6: v6.tables },
-    kubeIpvs0: { exists: true, addresses: [...manifest.kubeIpvs0].sort(byAddress) },
+    kubeIpvs0: { exists: true, addresses: sortByAddress([...manifest.kubeIpvs0]) },
     sysctls,
     node: { name: manifest.node.name },
     families: manifest.families as Family[],

@@ -5,6 +5,7 @@
 import { parseIp } from '../model/net.js';
 import type { Family } from '../model/net.js';
 import { StateParseError } from './types.js';
+import { isCanonicalV4, isCanonicalV6, isDigits, isWord, isWs, wsBounds } from './scan.js';
 
 export interface IfaceAddress {
   iface: string;
@@ -17,14 +18,23 @@ export interface IfaceAddress {
 }
 
 function makeAddr(iface: string, addr: string, prefixText: string | undefined, scope: string | undefined): IfaceAddress | null {
-  const ip = parseIp(addr);
-  if (!ip) return null;
-  const max = addr.includes(':') ? 128 : 32;
+  const v6 = addr.includes(':');
+  // canonical text (the common case) is its own canonical text, without parseIp
+  const text = (v6 ? isCanonicalV6(addr) : isCanonicalV4(addr)) ? addr : canonicalText(addr, v6);
+  if (text === null) return null;
+  const max = v6 ? 128 : 32;
   const prefix = prefixText === undefined ? max : Number(prefixText);
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return null;
-  const out: IfaceAddress = { iface, ip: addr.includes(':') && ip.family === 'IPv4' ? addr.toLowerCase() : ip.text, prefix, family: addr.includes(':') ? 'IPv6' : 'IPv4' };
+  const out: IfaceAddress = { iface, ip: text, prefix, family: v6 ? 'IPv6' : 'IPv4' };
   if (scope !== undefined) out.scope = scope;
   return out;
+}
+
+/** parseIp's text, except that an IPv4-mapped address written as IPv6 stays IPv6 text. */
+function canonicalText(addr: string, v6: boolean): string | null {
+  const ip = parseIp(addr);
+  if (!ip) return null;
+  return v6 && ip.family === 'IPv4' ? addr.toLowerCase() : ip.text;
 }
 
 /**
@@ -44,25 +54,57 @@ function makeAddr(iface: string, addr: string, prefixText: string | undefined, s
  */
 export function parseIpAddrOneline(text: string): IfaceAddress[] {
   const out: IfaceAddress[] = [];
-  text.split('\n').forEach((rawLine, i) => {
-    const line = rawLine.trim();
-    if (line === '') return;
-    const fail = (why: string): never => { throw new StateParseError('ip -o addr', i + 1, rawLine, why); };
-    const t = line.replace(/\\/g, ' ').split(/\s+/);
-    if (!/^\d+:$/.test(t[0] ?? '')) fail('expected "N: IFACE …"');
-    const iface = (t[1] ?? fail('missing interface')).replace(/:$/, '').replace(/@.*$/, '');
-    const kind = t[2];
-    if (kind !== 'inet' && kind !== 'inet6') return; // `link/ether …` lines of `ip -o link`-style output
-    const local = t[3] ?? fail('missing address');
-    const [addr, ownPfx] = local.split('/') as [string, string | undefined];
-    const peerAt = t.indexOf('peer');
-    const pfx = ownPfx ?? (peerAt > 0 ? t[peerAt + 1]?.split('/')[1] : undefined);
-    const scopeAt = t.indexOf('scope');
-    const a = makeAddr(iface, addr, pfx, scopeAt > 0 ? t[scopeAt + 1] : undefined) ?? fail(`bad address ${local}`);
-    out.push(a);
-  });
+  // the current line as token bounds (no closure or array per line: 12k lines on a 10k node)
+  const ts: number[] = [];
+  const te: number[] = [];
+  let n = 0;
+  let lineNo = 0;
+  let from = 0;
+  let to = 0;
+  const fail = (why: string): never => { throw new StateParseError('ip -o addr', lineNo, text.slice(from, to), why); };
+  const tok = (k: number): string | undefined => (k < n ? text.slice(ts[k], te[k]) : undefined);
+  const find = (word: string): number => {
+    for (let k = 0; k < n; k++) if (isWord(text, ts[k]!, te[k]!, word)) return k;
+    return -1;
+  };
+  for (let pos = 0; pos <= text.length; pos = to + 1) {
+    from = pos;
+    to = text.indexOf('\n', pos);
+    if (to < 0) to = text.length;
+    lineNo++;
+    // line.trim().replace(/\\/g, ' ').split(/\s+/): a backslash at either end makes an empty token there
+    let start = from;
+    let end = to;
+    while (start < end && isWs(text.charCodeAt(start))) start++;
+    while (end > start && isWs(text.charCodeAt(end - 1))) end--;
+    if (start === end) continue;
+    n = wsBounds(text, start, end, ts, te, BACKSLASH);
+    if (text.charCodeAt(start) === BACKSLASH) { ts.splice(0, 0, start); te.splice(0, 0, start); n++; }
+    if (text.charCodeAt(end - 1) === BACKSLASH) { ts[n] = end; te[n++] = end; }
+    if (!(n > 0 && te[0]! - ts[0]! > 1 && text.charCodeAt(te[0]! - 1) === 58 && isDigits(text, ts[0], te[0]! - 1))) fail('expected "N: IFACE …"');
+    let iface = tok(1) ?? fail('missing interface');
+    if (iface.endsWith(':') || iface.includes('@')) iface = iface.replace(/:$/, '').replace(/@.*$/, '');
+    // `link/ether …` lines of `ip -o link`-style output are not addresses
+    if (n < 3 || !(isWord(text, ts[2]!, te[2]!, 'inet') || isWord(text, ts[2]!, te[2]!, 'inet6'))) continue;
+    const local = tok(3) ?? fail('missing address');
+    const slash = local.indexOf('/');
+    const addr = slash < 0 ? local : local.slice(0, slash);
+    const ownPfx = slash < 0 ? undefined : local.slice(slash + 1, nextSlash(local, slash + 1));
+    const peerAt = ownPfx === undefined ? find('peer') : -1;
+    const pfx = ownPfx ?? (peerAt > 0 ? tok(peerAt + 1)?.split('/')[1] : undefined);
+    const scopeAt = find('scope');
+    out.push(makeAddr(iface, addr, pfx, scopeAt > 0 ? tok(scopeAt + 1) : undefined) ?? fail(`bad address ${local}`));
+  }
   return out;
 }
+
+/** The end of the `/`-separated part that starts at `from` (split('/') semantics). */
+function nextSlash(s: string, from: number): number {
+  const i = s.indexOf('/', from);
+  return i < 0 ? s.length : i;
+}
+
+const BACKSLASH = 92;
 
 interface JsonAddrInfo { family?: string; local?: string; prefixlen?: number; scope?: string }
 interface JsonLink { ifname?: string; addr_info?: JsonAddrInfo[] }

@@ -258,6 +258,19 @@ const renderOpt = (mod: string, o: Opt): string => {
  * `icmp6-port-unreachable`). Never throws: what it does not understand is kept as written.
  */
 export function canonicalRule(spec: string, family: Family = 'IPv4'): string {
+  // Memoised: plan normalises the same rules on both sides, and the jump rules again and again.
+  const key = `${family} ${spec}`;
+  let c = ruleCache.get(key);
+  if (c === undefined) {
+    if (ruleCache.size >= 100_000) ruleCache.clear();
+    ruleCache.set(key, (c = computeCanonicalRule(spec, family)));
+  }
+  return c;
+}
+
+const ruleCache = new Map<string, string>();
+
+function computeCanonicalRule(spec: string, family: Family): string {
   const toks = tokenizeRule(spec);
   const base = new Map<string, { neg: boolean; value: string }>();
   const matches: Match[] = [];

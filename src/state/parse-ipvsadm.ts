@@ -6,8 +6,10 @@
  * kernel 6.1).
  */
 import { parseIp } from '../model/net.js';
+import { addressSortKey, canonicalV4, indexIn, isCanonicalV4, isCanonicalV6, isWs, uintAt, wsBounds } from './scan.js';
 import { StateParseError, rsKey, vsKey } from './types.js';
 import type { ForwardMethod, LiveProtocol, LiveRealServer, LiveVirtualServer } from './types.js';
+import type { VirtualServer } from '../model/types.js';
 
 const TOOL = 'ipvsadm';
 
@@ -16,24 +18,42 @@ interface HostPort {
   port: number;
 }
 
-/** `10.0.0.1:80` / `[2020::1]:80` → canonical address + numeric port; null when not that shape. */
-function parseHostPort(s: string): HostPort | null {
+/**
+ * `10.0.0.1:80` / `[2020::1]:80` (`s.slice(start, end)`) → canonical address + numeric port; null
+ * when not that shape. Fast path: canonical address text (the common case) is its own
+ * canonical text, without parseIp.
+ */
+function parseHostPort(s: string, start = 0, end = s.length): HostPort | null {
   let host: string;
-  let port: string;
-  if (s.startsWith('[')) {
-    const close = s.indexOf(']:');
-    if (close < 0) return null;
-    host = s.slice(1, close);
-    port = s.slice(close + 2);
+  let colon: number;
+  if (s.charCodeAt(start) === 91) { // '['
+    colon = start; // the first `]:`
+    do colon = indexIn(s, 93, colon + 1, end); while (colon < end && s.charCodeAt(colon + 1) !== 58);
+    if (++colon >= end) return null;
+    if (isCanonicalV6(s, start + 1, colon - 1)) {
+      const port = portAt(s, colon + 1, end);
+      return port < 0 ? null : { address: s.slice(start + 1, colon - 1), port };
+    }
+    host = s.slice(start + 1, colon - 1);
   } else {
-    const colon = s.lastIndexOf(':');
-    if (colon < 0 || s.indexOf(':') !== colon) return null;
-    host = s.slice(0, colon);
-    port = s.slice(colon + 1);
+    colon = s.lastIndexOf(':', end - 1);
+    if (colon < start || s.indexOf(':', start) !== colon) return null;
+    if (isCanonicalV4(s, start, colon)) {
+      const port = portAt(s, colon + 1, end);
+      return port < 0 ? null : { address: s.slice(start, colon), port };
+    }
+    host = s.slice(start, colon);
   }
   const ip = parseIp(host);
-  if (!ip || !/^\d{1,5}$/.test(port) || Number(port) > 65535) return null;
-  return { address: ip.text, port: Number(port) };
+  const port = portAt(s, colon + 1, end);
+  if (!ip || port < 0) return null;
+  return { address: ip.text, port };
+}
+
+/** `/^\d{1,5}$/` and ≤ 65535 → the port; else -1. */
+function portAt(s: string, start: number, end: number): number {
+  const port = end - start > 5 ? -1 : uintAt(s, start, end);
+  return port > 65535 ? -1 : port;
 }
 
 /**
@@ -50,49 +70,65 @@ function canonicalSchedFlag(flag: string, scheduler: string): string {
   return f;
 }
 
-function finishFlags(raw: string[], scheduler: string): string[] {
+function finishFlags(raw: readonly string[], scheduler: string): string[] {
+  if (raw.length === 0) return [];
   return [...new Set(raw.filter((f) => f !== '').map((f) => canonicalSchedFlag(f, scheduler)))].sort();
 }
 
-/** Decorate-sort: each address is parsed once, not on every comparison (77k-line saves). */
-const addrKey = (a: string): string => parseIp(a)?.key ?? `~${a}`;
+/** Orders as parseIp(a).key (`~a` when not an address) does: addressSortKey. */
+const addrKey = (a: string): string => addressSortKey(a) ?? `~${a}`;
+
+/**
+ * Address then port. Decorate-sort (77k-line saves): each address is keyed once, not on every
+ * comparison; a list of canonical IPv4 servers is keyed by one number and usually already in order.
+ */
 function sortServers(rs: LiveRealServer[]): LiveRealServer[] {
-  if (rs.length < 2) return rs;
-  const keyed = rs.map((r) => ({ r, k: addrKey(r.address) }));
-  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.r.port - b.r.port));
-  keyed.forEach((x, i) => (rs[i] = x.r));
+  const n = rs.length;
+  if (n < 2) return rs;
+  // canonical IPv4 servers: one number each (< 2^48, exact); often already in order
+  let allV4 = true;
+  let sorted = true;
+  for (let i = 0, prev = -1; i < n && allV4; i++) {
+    const v4 = canonicalV4(rs[i]!.address);
+    const key = v4 * 65536 + rs[i]!.port;
+    allV4 = v4 >= 0;
+    if (key < prev) sorted = false;
+    prev = key;
+  }
+  if (allV4 && sorted) return rs;
+  const keyed = allV4
+    ? rs.map((r) => ({ r, k: '', n: canonicalV4(r.address) * 65536 + r.port }))
+    : rs.map((r) => ({ r, k: addrKey(r.address), n: r.port }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.n - b.n));
+  for (let i = 0; i < n; i++) rs[i] = keyed[i]!.r;
   return rs;
 }
 
 const PROTO_RANK: Record<LiveProtocol, number> = { TCP: 0, UDP: 1, SCTP: 2 };
 
-/** docs/artifacts.md order: address, port, protocol; fwmark services last, by mark. */
+/**
+ * docs/artifacts.md order: address, port, protocol; fwmark services last, by mark. An IPv4
+ * service is keyed `4` plus one number (address, port, protocol), which orders exactly as its
+ * parseIp key then port then protocol would.
+ */
 function sortServices(vs: LiveVirtualServer[]): LiveVirtualServer[] {
   for (const v of vs) sortServers(v.realServers);
-  const keyed = vs.map((v) => ({ v, k: v.fwmark === undefined ? addrKey(v.address) : '' }));
-  keyed.sort(({ v: a, k: ka }, { v: b, k: kb }) => {
+  const keyed = vs.map((v) => {
+    if (v.fwmark !== undefined) return { v, k: '', n: 0 };
+    const tail = v.port * 4 + PROTO_RANK[v.protocol];
+    const v4 = canonicalV4(v.address);
+    if (v4 >= 0) return { v, k: '4', n: v4 * 262144 + tail };
+    const k = addrKey(v.address);
+    return k.startsWith('4') ? { v, k: '4', n: parseInt(k.slice(1), 16) * 262144 + tail } : { v, k, n: tail };
+  });
+  keyed.sort(({ v: a, k: ka, n: na }, { v: b, k: kb, n: nb }) => {
     if ((a.fwmark !== undefined) !== (b.fwmark !== undefined)) return a.fwmark !== undefined ? 1 : -1;
     if (a.fwmark !== undefined && b.fwmark !== undefined) return a.fwmark - b.fwmark || a.address.localeCompare(b.address);
-    return (ka < kb ? -1 : ka > kb ? 1 : 0) || a.port - b.port || PROTO_RANK[a.protocol] - PROTO_RANK[b.protocol];
+    return (ka < kb ? -1 : ka > kb ? 1 : 0) || na - nb;
   });
   keyed.forEach((x, i) => (vs[i] = x.v));
   return vs;
 }
-
-const PROTO_SWITCH: Record<string, LiveProtocol> = {
-  '-t': 'TCP', '--tcp-service': 'TCP',
-  '-u': 'UDP', '--udp-service': 'UDP',
-  '--sctp-service': 'SCTP',
-};
-
-const METHOD_SWITCH: Record<string, ForwardMethod> = {
-  '-m': 'masq', '--masquerading': 'masq',
-  '-g': 'route', '--gatewaying': 'route',
-  '-i': 'tunnel', '--ipip': 'tunnel',
-};
-
-/** Options of `-a` lines we skip over (tunnel encapsulation details), with their arity. */
-const RS_SKIP: Record<string, number> = { '--tun-type': 1, '--tun-port': 1, '--tun-nocsum': 0, '--tun-csum': 0, '--tun-remcsum': 0 };
 
 /**
  * `ipvsadm -Sn` → virtual services with their real servers, sorted in artifact order.
@@ -117,91 +153,312 @@ const RS_SKIP: Record<string, number> = { '--tun-type': 1, '--tun-port': 1, '--t
  * `-g`/`-i`/`-m`, `-x`/`-y` thresholds.
  */
 export function parseIpvsadmSave(text: string): LiveVirtualServer[] {
-  const byKey = new Map<string, LiveVirtualServer>();
-  const lines = text.split('\n');
-  lines.forEach((rawLine, i) => {
-    const line = rawLine.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith('--set')) return;
-    const fail = (why: string): never => { throw new StateParseError(TOOL, i + 1, rawLine, why); };
-    const t = line.split(/\s+/);
-    const op = t[0];
-    if (op !== '-A' && op !== '-a') fail('expected -A or -a');
-    let protocol: LiveProtocol = 'TCP';
-    let addr: HostPort | null = null;
-    let fwmark: number | undefined;
-    let v6 = false;
-    let scheduler = '';
-    const flags: string[] = [];
-    let timeout = 0;
-    let netmask: string | undefined;
-    let rs: HostPort | null = null;
-    let method: ForwardMethod | undefined;
-    let weight: number | undefined;
-    let upper = 0;
-    let lower = 0;
-    const num = (s: string | undefined, what: string): number =>
-      s !== undefined && /^\d+$/.test(s) ? Number(s) : fail(`bad ${what}`);
-    for (let k = 1; k < t.length; k++) {
-      const tok = t[k]!;
-      const next = (): string => t[++k] ?? fail(`missing value after ${tok}`);
-      const proto = PROTO_SWITCH[tok];
-      if (proto) {
-        protocol = proto;
-        addr = parseHostPort(next()) ?? fail('bad service address (numeric output needed: -n)');
-        continue;
-      }
-      const m = METHOD_SWITCH[tok];
-      if (m) { method = m; continue; }
-      switch (tok) {
-        case '-f': case '--fwmark-service': fwmark = num(next(), 'fwmark'); break;
-        case '-6': case '--ipv6': v6 = true; break;
-        case '-s': case '--scheduler': scheduler = next(); break;
-        case '-p': case '--persistent': timeout = num(next(), 'persistence timeout'); break;
-        case '-M': case '--netmask': netmask = next(); break;
-        case '-b': case '--sched-flags': flags.push(...next().split(',')); break;
-        case '--pe': flags.push(`pe:${next()}`); break;
-        case '-o': case '--ops': flags.push('ops'); break;
-        case '-r': case '--real-server': rs = parseHostPort(next()) ?? fail('bad real server address (numeric output needed: -n)'); break;
-        case '-w': case '--weight': weight = num(next(), 'weight'); break;
-        case '-x': case '--u-threshold': upper = num(next(), 'upper threshold'); break;
-        case '-y': case '--l-threshold': lower = num(next(), 'lower threshold'); break;
-        default: {
-          const skip = RS_SKIP[tok];
-          if (skip === undefined) fail(`unknown option ${tok}`);
-          k += skip ?? 0;
-        }
+  const p = new SaveParser(text);
+  for (let pos = 0; pos <= text.length; pos = p.end + 1) {
+    p.start = pos;
+    p.end = text.indexOf('\n', pos);
+    if (p.end < 0) p.end = text.length;
+    p.lineNo++;
+    const prefix = p.lastPrefix;
+    if (prefix !== '' && text.startsWith(prefix, pos)) p.realServerOf(p.lastVs!, pos + prefix.length);
+    else if (!p.serviceLine()) p.line();
+  }
+  return sortServices([...p.byKey.values()]);
+}
+
+const OP_ADD_VS = 65; // -A
+const OP_ADD_RS = 97; // -a
+// Above any char code, so that no `-x` token maps to them.
+const SCTP = 0x10001;
+const PE = 0x10002;
+const SKIP_1 = 0x10003;
+const SKIP_0 = 0x10004;
+/** Long options of `ipvsadm -S` lines → the letter of their short form, or a code of their own. */
+const LONG_OPTS = new Map<string, number>([
+  ['--tcp-service', 116], ['--udp-service', 117], ['--sctp-service', SCTP], ['--fwmark-service', 102],
+  ['--masquerading', 109], ['--gatewaying', 103], ['--ipip', 105], ['--real-server', 114],
+  ['--weight', 119], ['--scheduler', 115], ['--persistent', 112], ['--ipv6', 54], ['--netmask', 77],
+  ['--sched-flags', 98], ['--pe', PE], ['--ops', 111], ['--u-threshold', 120], ['--l-threshold', 121],
+  ['--tun-type', SKIP_1], ['--tun-port', SKIP_1], ['--tun-nocsum', SKIP_0], ['--tun-csum', SKIP_0], ['--tun-remcsum', SKIP_0],
+]);
+
+/**
+ * parseIpvsadmSave's state: the current line (`text.slice(start, end)`) as token bounds (77k
+ * lines: no string per option token, no closure per line), its options, and the last -A.
+ */
+class SaveParser {
+  readonly byKey = new Map<string, LiveVirtualServer>();
+  lineNo = 0;
+  start = 0;
+  end = 0;
+  /** `-a -t 10.96.0.20:6379 `: how the -a lines of the last -A service begin (they follow it). */
+  lastPrefix = '';
+  lastVs: LiveVirtualServer | undefined;
+  private readonly ts: number[] = [];
+  private readonly te: number[] = [];
+  private n = 0;
+  // the options of the line
+  private protocol: LiveProtocol = 'TCP';
+  private svc = -1; // token index of the service address
+  private addr: HostPort | null = null;
+  private fwmark: number | undefined;
+  private v6 = false;
+  private scheduler = '';
+  private flags: string[] = [];
+  private timeout = 0;
+  private netmask: string | undefined;
+  private rs: HostPort | null = null;
+  private method: ForwardMethod | undefined;
+  private weight: number | undefined;
+  private upper = 0;
+  private lower = 0;
+
+  constructor(private readonly text: string) {}
+
+  private fail(why: string): never {
+    throw new StateParseError(TOOL, this.lineNo, this.text.slice(this.start, this.end), why);
+  }
+
+  private tok(k: number): string {
+    return this.text.slice(this.ts[k], this.te[k]);
+  }
+
+  /** The token index of the value of option k; fails when there is none. */
+  private valueAt(k: number): number {
+    return k + 1 < this.n ? k + 1 : this.fail(`missing value after ${this.tok(k)}`);
+  }
+
+  private numAt(k: number, what: string): number {
+    const v = this.valueAt(k);
+    const x = uintAt(this.text, this.ts[v]!, this.te[v]!);
+    return x >= 0 ? x : this.fail(`bad ${what}`);
+  }
+
+  /** An `-a` line of `vs` from its first option (at `from`), its service already read. */
+  realServerOf(vs: LiveVirtualServer, from: number): void {
+    const { text, end } = this;
+    if (text.startsWith('-r ', from)) {
+      // what ipvsadm -S prints: `-r RS -m -w N` (read as options() would)
+      const sp = text.indexOf(' ', from + 3);
+      const w = sp > 0 && sp < end && text.startsWith(' -m -w ', sp) ? uintAt(text, sp + 7, end) : -1;
+      const hp = w >= 0 ? parseHostPort(text, from + 3, sp) : null;
+      if (hp) {
+        vs.realServers.push({ address: hp.address, port: hp.port, weight: w, method: 'masq' });
+        return;
       }
     }
-    if (!addr && fwmark === undefined) fail('no service (-t/-u/--sctp-service/-f)');
+    this.n = wsBounds(text, from, end, this.ts, this.te);
+    this.options(0, vs.protocol, 0);
+    if (this.fwmark !== undefined || this.addr !== null) this.finish(OP_ADD_RS); // another service after all
+    else this.addRealServer(vs);
+  }
+
+  /**
+   * What ipvsadm -S prints for most services, `-A -t|-u|--sctp-service SVC -s SCHED`, read
+   * without tokenising (as line() would read it); false for any other line.
+   */
+  serviceLine(): boolean {
+    const { text, start, end } = this;
+    if (!text.startsWith('-A ', start)) return false;
+    const sw = start + 3;
+    const protocol: LiveProtocol | null = text.startsWith('-t ', sw) ? 'TCP' : text.startsWith('-u ', sw) ? 'UDP' : text.startsWith('--sctp-service ', sw) ? 'SCTP' : null;
+    if (protocol === null) return false;
+    const svc = text.indexOf(' ', sw) + 1;
+    const sp = text.indexOf(' ', svc);
+    if (sp < 0 || sp >= end || !text.startsWith(' -s ', sp) || sp + 4 === end) return false;
+    for (let i = sp + 4; i < end; i++) if (isWs(text.charCodeAt(i))) return false;
+    const hp = parseHostPort(text, svc, sp);
+    if (!hp) return false;
+    this.addService(vsKey({ protocol, address: hp.address, port: hp.port }), {
+      protocol, address: hp.address, port: hp.port, scheduler: text.slice(sp + 4, end), flags: [], timeout: 0, realServers: [],
+    }, `-a ${text.slice(sw, sp)} `);
+    return true;
+  }
+
+  line(): void {
+    const { text, ts, te } = this;
+    this.n = wsBounds(text, this.start, this.end, ts, te);
+    if (this.n === 0) return;
+    const c0 = text.charCodeAt(ts[0]!);
+    if (c0 === 35 || text.startsWith('--set', ts[0])) return; // '#'
+    const op = te[0]! - ts[0]! === 2 && c0 === 45 ? text.charCodeAt(ts[0]! + 1) : 0;
+    if (op !== OP_ADD_VS && op !== OP_ADD_RS) this.fail('expected -A or -a');
+    this.options(1, 'TCP', -1);
+    this.finish(op);
+  }
+
+  /** Reads the options from token k0 on. */
+  private options(k0: number, protocol: LiveProtocol, svc: number): void {
+    const { text, ts, te, n } = this;
+    this.protocol = protocol;
+    this.svc = svc;
+    this.addr = null;
+    this.fwmark = undefined;
+    this.v6 = false;
+    this.scheduler = '';
+    this.flags = [];
+    this.timeout = 0;
+    this.netmask = undefined;
+    this.rs = null;
+    this.method = undefined;
+    this.weight = undefined;
+    this.upper = 0;
+    this.lower = 0;
+    for (let k = k0; k < n; k++) {
+      const st = ts[k]!;
+      // `-x` options by their letter; long ones mapped to the same letter (or a code of their own)
+      const opt = te[k]! - st === 2 && text.charCodeAt(st) === 45 ? text.charCodeAt(st + 1) : LONG_OPTS.get(this.tok(k)) ?? 0;
+      switch (opt) {
+        case 116: case 117: case SCTP: { // -t -u --sctp-service
+          this.protocol = opt === 116 ? 'TCP' : opt === 117 ? 'UDP' : 'SCTP';
+          const v = (this.svc = this.valueAt(k++));
+          this.addr = parseHostPort(text, ts[v], te[v]) ?? this.fail('bad service address (numeric output needed: -n)');
+          break;
+        }
+        case 109: this.method = 'masq'; break; // -m
+        case 103: this.method = 'route'; break; // -g
+        case 105: this.method = 'tunnel'; break; // -i
+        case 114: { // -r
+          const v = this.valueAt(k++);
+          this.rs = parseHostPort(text, ts[v], te[v]) ?? this.fail('bad real server address (numeric output needed: -n)');
+          break;
+        }
+        case 119: this.weight = this.numAt(k++, 'weight'); break; // -w
+        case 115: this.scheduler = this.tok(this.valueAt(k++)); break; // -s
+        case 112: this.timeout = this.numAt(k++, 'persistence timeout'); break; // -p
+        case 102: this.fwmark = this.numAt(k++, 'fwmark'); break; // -f
+        case 54: this.v6 = true; break; // -6
+        case 77: this.netmask = this.tok(this.valueAt(k++)); break; // -M
+        case 98: this.flags.push(...this.tok(this.valueAt(k++)).split(',')); break; // -b
+        case PE: this.flags.push(`pe:${this.tok(this.valueAt(k++))}`); break;
+        case 111: this.flags.push('ops'); break; // -o
+        case 120: this.upper = this.numAt(k++, 'upper threshold'); break; // -x
+        case 121: this.lower = this.numAt(k++, 'lower threshold'); break; // -y
+        case SKIP_1: k++; break; // --tun-type, --tun-port: tunnel encapsulation details
+        case SKIP_0: break; // --tun-nocsum, --tun-csum, --tun-remcsum
+        default: this.fail(`unknown option ${this.tok(k)}`);
+      }
+    }
+  }
+
+  /** The line's service or real server, from its options. */
+  private finish(op: number): void {
+    const { fwmark, v6, addr, protocol } = this;
+    if (addr === null && fwmark === undefined) this.fail('no service (-t/-u/--sctp-service/-f)');
     const key = fwmark !== undefined
       ? vsKey({ protocol: 'TCP', address: v6 ? '::' : '', port: 0, fwmark })
       : vsKey({ protocol, address: addr!.address, port: addr!.port });
-    if (op === '-A') {
-      if (byKey.has(key)) fail('duplicate virtual service');
-      if (!scheduler) fail('no scheduler (-s)');
-      const vs: LiveVirtualServer = {
-        protocol,
-        address: fwmark !== undefined ? (v6 ? '::' : '') : addr!.address,
-        port: fwmark !== undefined ? 0 : addr!.port,
-        scheduler,
-        flags: finishFlags(flags, scheduler),
-        timeout,
-        realServers: [],
-      };
-      if (netmask !== undefined && netmask !== '255.255.255.255' && netmask !== '128') vs.netmask = netmask;
-      if (fwmark !== undefined) vs.fwmark = fwmark;
-      byKey.set(key, vs);
-    } else {
-      const vs = byKey.get(key) ?? fail('real server before its virtual service');
-      if (!rs) fail('no real server (-r)');
-      const r: LiveRealServer = { address: rs!.address, port: rs!.port, weight: weight ?? 1, method: method ?? 'route' };
-      if (upper) r.upperThreshold = upper;
-      if (lower) r.lowerThreshold = lower;
-      vs.realServers.push(r);
+    if (op === OP_ADD_RS) {
+      this.addRealServer(this.byKey.get(key) ?? this.fail('real server before its virtual service'));
+      return;
     }
-  });
-  return sortServices([...byKey.values()]);
+    const { scheduler, netmask } = this;
+    const vs: LiveVirtualServer = {
+      protocol,
+      address: fwmark !== undefined ? (v6 ? '::' : '') : addr!.address,
+      port: fwmark !== undefined ? 0 : addr!.port,
+      scheduler,
+      flags: finishFlags(this.flags, scheduler),
+      timeout: this.timeout,
+      realServers: [],
+    };
+    if (netmask !== undefined && netmask !== '255.255.255.255' && netmask !== '128') vs.netmask = netmask;
+    if (fwmark !== undefined) vs.fwmark = fwmark;
+    // `-A -t SVC …` → `-a -t SVC `
+    this.addService(key, vs, fwmark !== undefined ? null : this.svc === 2 ? `-a ${this.tok(1)} ${this.tok(2)} ` : '');
+  }
+
+  /** A service of an -A line; `prefix`: how its -a lines begin ('' unknown, null: not recorded). */
+  private addService(key: string, vs: LiveVirtualServer, prefix: string | null): void {
+    if (this.byKey.has(key)) this.fail('duplicate virtual service');
+    if (!vs.scheduler) this.fail('no scheduler (-s)');
+    this.byKey.set(key, vs);
+    if (prefix === null) return;
+    this.lastVs = vs;
+    this.lastPrefix = prefix;
+  }
+
+  private addRealServer(vs: LiveVirtualServer): void {
+    const rs = this.rs ?? this.fail('no real server (-r)');
+    const r: LiveRealServer = { address: rs.address, port: rs.port, weight: this.weight ?? 1, method: this.method ?? 'route' };
+    if (this.upper) r.upperThreshold = this.upper;
+    if (this.lower) r.lowerThreshold = this.lower;
+    vs.realServers.push(r);
+  }
 }
+
+/**
+ * What parseIpvsadmSave reads back from the ipvsadm.restore that render writes for these
+ * services (`-A … -s S [-b F] [-p T]`, `-a … -r RS -m -w W`), built without the text: the
+ * same canonical values, flags and order. Null when a value would not read back as itself (an
+ * address parseIp does not accept, a token with blanks, a fractional number, a duplicate
+ * service): then parse the text, which reports it.
+ */
+export function servicesFromModel(vss: readonly VirtualServer[]): LiveVirtualServer[] | null {
+  const out: LiveVirtualServer[] = [];
+  // While every address is canonical text (its own parseHostPort address), the model's Ip keys
+  // are the keys sortServices would compute: its order is checked without parsing anything.
+  let ordered = true;
+  for (let i = 0; i < vss.length; i++) {
+    const v = vss[i]!;
+    const canonical = isCanonicalText(v.address.text);
+    const address = canonical ? v.address.text : addressText(v.address.text);
+    if (address === null || !isPort(v.port) || !isToken(v.scheduler) || !v.flags.every(isToken) || !Number.isSafeInteger(v.timeout)) return null;
+    ordered &&= canonical && (i === 0 || compareModelServices(vss[i - 1]!, v) < 0);
+    const realServers: LiveRealServer[] = [];
+    let rsOrdered = true;
+    for (let j = 0; j < v.realServers.length; j++) {
+      const r = v.realServers[j]!;
+      const rCanonical = isCanonicalText(r.address.text);
+      const a = rCanonical ? r.address.text : addressText(r.address.text);
+      if (a === null || !isPort(r.port) || !Number.isSafeInteger(r.weight) || r.weight < 0) return null;
+      rsOrdered &&= rCanonical && (j === 0 || compareModelServers(v.realServers[j - 1]!, r) <= 0);
+      realServers.push({ address: a, port: r.port, weight: r.weight, method: 'masq' });
+    }
+    out.push({
+      protocol: v.protocol,
+      address,
+      port: v.port,
+      scheduler: v.scheduler,
+      flags: v.flags.length ? finishFlags(v.flags.join(',').split(','), v.scheduler) : [],
+      timeout: v.timeout > 0 ? v.timeout : 0,
+      realServers: rsOrdered ? realServers : sortServers(realServers),
+    });
+  }
+  if (ordered) return out; // strictly ascending: in sortServices' order, no duplicate
+  sortServices(out);
+  for (let i = 1; i < out.length; i++) {
+    const [a, b] = [out[i - 1]!, out[i]!];
+    if (a.protocol === b.protocol && a.address === b.address && a.port === b.port) return null; // ipvsadm: duplicate
+  }
+  return out;
+}
+
+/** sortServices' order of two model services with canonical address text (see servicesFromModel). */
+function compareModelServices(a: VirtualServer, b: VirtualServer): number {
+  const ka = a.address.key;
+  const kb = b.address.key;
+  return (ka < kb ? -1 : ka > kb ? 1 : 0) || a.port - b.port || PROTO_RANK[a.protocol] - PROTO_RANK[b.protocol];
+}
+
+/** sortServers' order of two model real servers with canonical address text. */
+function compareModelServers(a: VirtualServer['realServers'][number], b: VirtualServer['realServers'][number]): number {
+  const ka = a.address.key;
+  const kb = b.address.key;
+  return (ka < kb ? -1 : ka > kb ? 1 : 0) || a.port - b.port;
+}
+
+/** Address text parseHostPort keeps as it is (then parseIp(text).key is the model's key too). */
+const isCanonicalText = (text: string): boolean => isCanonicalV4(text) || isCanonicalV6(text);
+
+/** parseHostPort's address for this text (written `[text]:port` when it has a colon). */
+function addressText(text: string): string | null {
+  return isCanonicalText(text) ? text : parseIp(text)?.text ?? null;
+}
+
+const isPort = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 65535;
+/** One non-empty token of a save line. */
+const isToken = (s: string): boolean => s !== '' && !/[\s"]/.test(s);
 
 export interface ConnCounts {
   active: number;

@@ -6,15 +6,13 @@ import type { ParsedArgs } from '../args.js';
 import { flagSet, flagValue } from '../args.js';
 import type { Io } from '../context.js';
 import { EXIT } from '../context.js';
-import { printDiagnostics } from '../inputs.js';
 import { loadDesired } from '../desired.js';
 import type { Desired } from '../desired.js';
 import type { Host } from '../../host/host.js';
-import { LiveHost } from '../../host/live-host.js';
 import { RecordedHost } from '../../host/recorded-host.js';
 import { parseSnapshot } from '../../state/canonical.js';
 import type { CanonicalState } from '../../state/canonical.js';
-import { desiredFromArtifacts } from '../../state/desired.js';
+import { desiredFromArtifacts, desiredFromModel } from '../../state/desired.js';
 import type { DesiredCanonical } from '../../state/desired.js';
 import { makePlan } from '../../plan/make-plan.js';
 import type { Plan } from '../../plan/types.js';
@@ -36,7 +34,25 @@ export function hostFor(args: ParsedArgs, io: Io, nodeName: string): Host {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     throw new UsageError('reading the node\'s kernel state needs root (CAP_NET_ADMIN)', 'run as root, or plan offline against a saved state with --state DIR (ipvsc state save DIR on the node)');
   }
-  return new LiveHost(nodeName);
+  return deferredLiveHost(nodeName);
+}
+
+/**
+ * A LiveHost, loaded on first use: its module (execa) costs more to import than a plan of a
+ * recorded 10k-Service state takes to compute, and `--state DIR` never needs it.
+ */
+function deferredLiveHost(nodeName: string): Host {
+  let host: Promise<Host> | undefined;
+  const get = (): Promise<Host> => (host ??= import('../../host/live-host.js').then((m) => new m.LiveHost(nodeName)));
+  return {
+    readState: async () => (await get()).readState(),
+    run: async (cmd) => (await get()).run(cmd),
+  };
+}
+
+/** printDiagnostics, whose module (the compile pipeline) is loaded only when there is something to print. */
+async function printDiagnostics(diags: readonly Diagnostic[], args: ParsedArgs, io: Io): Promise<void> {
+  if (diags.length) (await import('../inputs.js')).printDiagnostics(diags, args, io);
 }
 
 /** Reads state, compiles, plans. Returns diagnostics instead when the inputs are invalid. */
@@ -46,9 +62,11 @@ export async function computePlan(args: ParsedArgs, io: Io, host?: Host): Promis
   const snap = await h.readState();
   const parsed = parseSnapshot(snap);
   if (!parsed.state) return { diags: parsed.diags };
-  const desired = loadDesired(args, io, parsed.state.node);
+  const desired = await loadDesired(args, io, parsed.state.node);
   if (!('artifacts' in desired)) return { diags: desired.diags };
-  const desiredState = desiredFromArtifacts(desired.artifacts, desired.manifest);
+  const desiredState = desired.model
+    ? desiredFromModel(desired.model, desired.artifacts, desired.manifest)
+    : desiredFromArtifacts(desired.artifacts, desired.manifest);
   const plan = makePlan(desiredState, parsed.state, { origins: desired.origins });
   return { plan, desired, desiredState, live: parsed.state, host: h };
 }
@@ -56,10 +74,10 @@ export async function computePlan(args: ParsedArgs, io: Io, host?: Host): Promis
 export async function runPlan(args: ParsedArgs, io: Io): Promise<number> {
   const r = await computePlan(args, io);
   if (!('plan' in r)) {
-    printDiagnostics(r.diags, args, io);
+    await printDiagnostics(r.diags, args, io);
     return EXIT.invalid;
   }
-  printDiagnostics(r.desired.diags, args, io);
+  await printDiagnostics(r.desired.diags, args, io);
   const { plan } = r;
   if (flagSet(args, 'json')) io.stdout(JSON.stringify(planToJson(plan), null, 2) + '\n');
   else io.stdout(formatPlanText(plan, io.isTTY && !flagSet(args, 'no-color') && io.env['NO_COLOR'] === undefined));
