@@ -1,8 +1,8 @@
 /**
  * Carries out a plan on a Host, all or nothing: run the steps in order; on any failure, or when
- * the state read back does not match the desired state, restore the snapshot taken before the
- * first step in every subsystem, and report the step, the tool's message, the payload lines and
- * the objects they came from, and whether the rollback worked.
+ * what the steps touched, read back, does not match the desired state (apply/verify.ts), restore
+ * the state the plan was made from in every subsystem, and report the step, the tool's message,
+ * the payload lines and the objects they came from, and whether the rollback worked.
  *
  * Never `ipvsadm -C`, never a whole-table flush, never a foreign set or chain: rollback is itself
  * a plan (snapshot as desired state) restricted to what ipvsc owns.
@@ -14,12 +14,14 @@ import { makePlan, ownsVirtualServer } from '../plan/make-plan.js';
 import type { CanonicalState } from '../state/canonical.js';
 import { parseSnapshot } from '../state/canonical.js';
 import type { DesiredCanonical, DesiredJump } from '../state/desired.js';
-import type { StateSnapshot } from '../state/snapshot.js';
 import { JUMP_RULES, KUBE_CHAINS, OWNED_SET_NAMES, jumpRuleSpec } from '../model/names.js';
 import { canonicalRule } from '../state/parse-iptables.js';
 import { SYSCTL_NAMES } from '../host/read-state.js';
 import type { LiveIptables } from '../state/types.js';
 import { buildSteps } from './steps.js';
+import { readBackQuery, restrictDesired, restrictReadBack, touchedBy } from './verify.js';
+import type { Timings } from '../host/timings.js';
+import { NO_TIMINGS } from '../host/timings.js';
 import type { Step } from './steps.js';
 
 export interface StepFailure {
@@ -30,11 +32,18 @@ export interface StepFailure {
 export interface ApplyResult {
   readonly ok: boolean;
   readonly stepsRun: number;
-  readonly failure?: StepFailure | { readonly verify: Plan };
+  /** A step that failed, a read-back that differs (`verify`), or one that could not be read (`readBack`). */
+  readonly failure?: StepFailure | { readonly verify: Plan } | { readonly readBack: string };
   readonly rollback?: { readonly ok: boolean; readonly remaining: Plan; readonly errors: StepFailure[] };
 }
 
 export type Log = (line: string) => void;
+
+export interface ApplyOptions {
+  readonly timings?: Timings;
+  /** buildSteps(plan, desired), when the caller has them already. */
+  readonly steps?: readonly Step[];
+}
 
 export const isDrainProgress = (c: Change): boolean =>
   c.subsystem === 'ipvs' && c.kind === 'real-server' && ((c.action === 'delete' && c.before === 'weight 0') || (c.action === 'update' && c.after === 'weight 0'));
@@ -45,19 +54,26 @@ export function stepFailed(step: Step, r: CommandResult): boolean {
   return step.command.tool === 'ipvsadm' && r.stderr.trim() !== '';
 }
 
-async function readCanonical(host: Host): Promise<CanonicalState> {
-  const parsed = parseSnapshot(await host.readState());
+async function readCanonical(host: Host, timings: Timings, what: string): Promise<CanonicalState> {
+  const snap = await timings.phase(`${what}: read the node state`, () => host.readState());
+  const parsed = timings.phaseSync(`${what}: parse the node state`, () => parseSnapshot(snap));
   if (!parsed.state) throw new Error(`cannot parse the node state read back: ${parsed.diags.map((d) => d.summary).join('; ')}`);
   return parsed.state;
 }
 
-export async function applyPlan(plan: Plan, desired: DesiredCanonical, snapshot: StateSnapshot, host: Host, log: Log): Promise<ApplyResult> {
-  const steps = buildSteps(plan, desired);
+/**
+ * Runs the plan's steps, then reads back what they touched. `before` is the state the plan was
+ * made from (read under the apply lock, or re-read and checked after a prompt): on failure it is
+ * what the rollback restores.
+ */
+export async function applyPlan(plan: Plan, desired: DesiredCanonical, before: CanonicalState, host: Host, log: Log, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const timings = opts.timings ?? NO_TIMINGS;
+  const steps = opts.steps ?? timings.phaseSync('apply: build the steps', () => buildSteps(plan, desired));
   let run = 0;
   let failure: ApplyResult['failure'];
   for (const step of steps) {
     log(`- ${step.name}`);
-    const r = await host.run(step.command);
+    const r = await timings.phase(`apply: step ${run + 1}: ${step.name}`, () => host.run(step.command));
     run++;
     if (stepFailed(step, r)) {
       failure = { step, result: r };
@@ -65,17 +81,28 @@ export async function applyPlan(plan: Plan, desired: DesiredCanonical, snapshot:
     }
   }
   if (!failure) {
-    const after = await readCanonical(host);
-    const verify = makePlan(desired, after);
-    // Drains aside: a real server at weight 0 whose connections ended meanwhile (now deletable),
-    // or one that gained connections, is graceful termination moving on, not a failed apply.
-    const remaining = verify.changes.filter((c) => !isDrainProgress(c));
-    if (remaining.length === 0) return { ok: true, stepsRun: run };
-    failure = { verify: { ...verify, changes: remaining } };
+    try {
+      const verify = await verifyTouched(plan, desired, before, host, timings);
+      // Drains aside: a real server at weight 0 whose connections ended meanwhile (now deletable),
+      // or one that gained connections, is graceful termination moving on, not a failed apply.
+      const remaining = verify.changes.filter((c) => !isDrainProgress(c));
+      if (remaining.length === 0) return { ok: true, stepsRun: run };
+      failure = { verify: { ...verify, changes: remaining } };
+    } catch (e) {
+      failure = { readBack: (e as Error).message };
+    }
   }
   log('! apply failed; restoring the state from before the apply');
-  const rollback = await restoreSnapshot(snapshot, desired, host, log);
+  const rollback = await timings.phase('rollback', () => restoreSnapshot(before, desired, host, log, timings));
   return { ok: false, stepsRun: run, failure, rollback };
+}
+
+/** The plan of what still differs among the keys the plan touched, read back from the node. */
+async function verifyTouched(plan: Plan, desired: DesiredCanonical, before: CanonicalState, host: Host, timings: Timings): Promise<Plan> {
+  const touched = touchedBy(plan.changes);
+  const snap = await timings.phase('verify: read back what the steps touched', () => host.readState(readBackQuery(touched)));
+  const after = timings.phaseSync('verify: parse the read-back', () => restrictReadBack(snap, touched, desired, before.node));
+  return timings.phaseSync('verify: diff (makePlan)', () => makePlan(restrictDesired(desired, touched), after));
 }
 
 /** The snapshot as a desired state, restricted to what ipvsc owns. */
@@ -115,13 +142,12 @@ function ownedTables(t: LiveIptables): LiveIptables {
   return out;
 }
 
-async function restoreSnapshot(snapshot: StateSnapshot, like: DesiredCanonical, host: Host, log: Log): Promise<NonNullable<ApplyResult['rollback']>> {
-  const parsed = parseSnapshot(snapshot);
-  const target = snapshotAsDesired(parsed.state!, like);
+async function restoreSnapshot(before: CanonicalState, like: DesiredCanonical, host: Host, log: Log, timings: Timings): Promise<NonNullable<ApplyResult['rollback']>> {
+  const target = snapshotAsDesired(before, like);
   const errors: StepFailure[] = [];
   // Two rounds: a step that failed because of another's leftovers usually passes the second time.
   for (let round = 0; round < 2; round++) {
-    const now = await readCanonical(host);
+    const now = await readCanonical(host, timings, 'rollback');
     const plan = makePlan(target, now);
     if (isEmptyPlan(plan)) break;
     for (const step of buildSteps(plan, target)) {
@@ -130,6 +156,6 @@ async function restoreSnapshot(snapshot: StateSnapshot, like: DesiredCanonical, 
       if (stepFailed(step, r)) errors.push({ step, result: r });
     }
   }
-  const remaining = makePlan(target, await readCanonical(host));
+  const remaining = makePlan(target, await readCanonical(host, timings, 'rollback check'));
   return { ok: isEmptyPlan(remaining), remaining, errors };
 }

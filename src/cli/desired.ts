@@ -13,7 +13,6 @@ import type { ParsedArgs } from './args.js';
 import { flagValue, flagValues } from './args.js';
 import type { Io } from './context.js';
 import { ipvscVersion } from './context.js';
-import { compileFromArgs } from './inputs.js';
 import type { InterfaceAddress } from '../model/types.js';
 import { parseIp } from '../model/net.js';
 import type { NodeInfo } from '../state/snapshot.js';
@@ -35,7 +34,8 @@ export function interfacesOf(node: NodeInfo): InterfaceAddress[] | undefined {
   }));
 }
 
-export function loadDesired(args: ParsedArgs, io: Io, node: NodeInfo): Desired | { diags: Diagnostic[] } {
+/** Async only to load the compiler on demand: plan and apply --from never pay for it. */
+export async function loadDesired(args: ParsedArgs, io: Io, node: NodeInfo): Promise<Desired | { diags: Diagnostic[] }> {
   const from = flagValue(args, 'from');
   if (from) {
     const dir = resolve(io.cwd, from);
@@ -62,6 +62,7 @@ export function loadDesired(args: ParsedArgs, io: Io, node: NodeInfo): Desired |
   }
   // On a live node (or a recorded one) NodePort addresses come from its interfaces, unless given.
   const interfaces = flagValues(args, 'node-ip').length === 0 ? interfacesOf(node) : undefined;
+  const { compileFromArgs } = await import('./inputs.js');
   const res = compileFromArgs(args, io, interfaces);
   if (hasErrors(res.diags) || !res.artifacts || !res.state) return { diags: res.diags };
   const manifest = buildManifest(res.state, res.artifacts, ipvscVersion(), inputsDigest(res.files, []));

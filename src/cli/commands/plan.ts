@@ -6,11 +6,13 @@ import type { ParsedArgs } from '../args.js';
 import { flagSet, flagValue } from '../args.js';
 import type { Io } from '../context.js';
 import { EXIT } from '../context.js';
-import { printDiagnostics } from '../inputs.js';
+import { printDiagnostics } from '../print-diagnostics.js';
 import { loadDesired } from '../desired.js';
 import type { Desired } from '../desired.js';
 import type { Host } from '../../host/host.js';
 import { LiveHost } from '../../host/live-host.js';
+import type { Timings } from '../../host/timings.js';
+import { NO_TIMINGS, timingsFromEnv } from '../../host/timings.js';
 import { RecordedHost } from '../../host/recorded-host.js';
 import { parseSnapshot } from '../../state/canonical.js';
 import type { CanonicalState } from '../../state/canonical.js';
@@ -26,35 +28,37 @@ export interface Planned {
   readonly plan: Plan;
   readonly desired: Desired;
   readonly desiredState: DesiredCanonical;
+  /** The node's state the plan was computed from (apply's rollback snapshot, under the lock). */
   readonly live: CanonicalState;
   readonly host: Host;
 }
 
-export function hostFor(args: ParsedArgs, io: Io, nodeName: string): Host {
+export function hostFor(args: ParsedArgs, io: Io, nodeName: string, timings: Timings = NO_TIMINGS): Host {
   const state = flagValue(args, 'state');
   if (state) return RecordedHost.fromDir(resolve(io.cwd, state));
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     throw new UsageError('reading the node\'s kernel state needs root (CAP_NET_ADMIN)', 'run as root, or plan offline against a saved state with --state DIR (ipvsc state save DIR on the node)');
   }
-  return new LiveHost(nodeName);
+  return new LiveHost(nodeName, {}, timings);
 }
 
 /** Reads state, compiles, plans. Returns diagnostics instead when the inputs are invalid. */
-export async function computePlan(args: ParsedArgs, io: Io, host?: Host): Promise<Planned | { diags: Diagnostic[] }> {
+export async function computePlan(args: ParsedArgs, io: Io, host?: Host, timings: Timings = NO_TIMINGS): Promise<Planned | { diags: Diagnostic[] }> {
   const nodeName = (args.kubeProxy.find((f) => f.name === 'hostname-override')?.value ?? '').toLowerCase();
-  const h = host ?? hostFor(args, io, nodeName);
-  const snap = await h.readState();
-  const parsed = parseSnapshot(snap);
+  const h = host ?? hostFor(args, io, nodeName, timings);
+  const snap = await timings.phase('plan: read the node state', () => h.readState());
+  const parsed = timings.phaseSync('plan: parse the node state', () => parseSnapshot(snap));
   if (!parsed.state) return { diags: parsed.diags };
-  const desired = loadDesired(args, io, parsed.state.node);
+  const live = parsed.state;
+  const desired = await timings.phase(flagValue(args, 'from') ? 'plan: read the compiled artifacts (--from)' : 'plan: compile the inputs', () => loadDesired(args, io, live.node));
   if (!('artifacts' in desired)) return { diags: desired.diags };
-  const desiredState = desiredFromArtifacts(desired.artifacts, desired.manifest);
-  const plan = makePlan(desiredState, parsed.state, { origins: desired.origins });
-  return { plan, desired, desiredState, live: parsed.state, host: h };
+  const desiredState = timings.phaseSync('plan: parse the desired artifacts', () => desiredFromArtifacts(desired.artifacts, desired.manifest));
+  const plan = timings.phaseSync('plan: diff (makePlan)', () => makePlan(desiredState, live, { origins: desired.origins }));
+  return { plan, desired, desiredState, live, host: h };
 }
 
 export async function runPlan(args: ParsedArgs, io: Io): Promise<number> {
-  const r = await computePlan(args, io);
+  const r = await computePlan(args, io, undefined, timingsFromEnv(io.env, io.stderr));
   if (!('plan' in r)) {
     printDiagnostics(r.diags, args, io);
     return EXIT.invalid;
