@@ -8,7 +8,7 @@
  * a plan (snapshot as desired state) restricted to what ipvsc owns.
  */
 import type { Host, CommandResult } from '../host/host.js';
-import type { Change, Plan } from '../plan/types.js';
+import type { Change, Plan, Subsystem } from '../plan/types.js';
 import { isEmptyPlan } from '../plan/types.js';
 import { makePlan, ownsVirtualServer } from '../plan/make-plan.js';
 import type { CanonicalState } from '../state/canonical.js';
@@ -19,7 +19,8 @@ import { canonicalRule } from '../state/parse-iptables.js';
 import { SYSCTL_NAMES } from '../host/read-state.js';
 import type { LiveIptables } from '../state/types.js';
 import { buildSteps } from './steps.js';
-import { readBackQuery, restrictDesired, restrictReadBack, touchedBy } from './verify.js';
+import { bySubsystem, readBackQuery, restrictDesired, restrictReadBack, touchedBy } from './verify.js';
+import type { Touched } from './verify.js';
 import type { Timings } from '../host/timings.js';
 import { NO_TIMINGS } from '../host/timings.js';
 import type { Step } from './steps.js';
@@ -62,48 +63,71 @@ async function readCanonical(host: Host, timings: Timings, what: string): Promis
 }
 
 /**
- * Runs the plan's steps, then reads back what they touched. `before` is the state the plan was
- * made from (read under the apply lock, or re-read and checked after a prompt): on failure it is
- * what the rollback restores.
+ * Runs the plan's steps and reads back what they touched. `before` is the state the plan was made
+ * from (read under the apply lock, or re-read and checked after a prompt): on failure it is what
+ * the rollback restores.
+ *
+ * Each subsystem is read back as soon as its last step has run, while the next steps run (a set
+ * read-back overlaps `ipvsadm -R`, the IPVS one the address and iptables steps): nothing after
+ * that step changes it, so the read-back is exact, and it costs no time of its own when other
+ * steps are still to run.
  */
 export async function applyPlan(plan: Plan, desired: DesiredCanonical, before: CanonicalState, host: Host, log: Log, opts: ApplyOptions = {}): Promise<ApplyResult> {
   const timings = opts.timings ?? NO_TIMINGS;
   const steps = opts.steps ?? timings.phaseSync('apply: build the steps', () => buildSteps(plan, desired));
+  const parts = bySubsystem(touchedBy(plan.changes));
+  const lastStep = new Map<Subsystem, number>();
+  steps.forEach((s, i) => s.changes.forEach((c) => lastStep.set(c.subsystem, i)));
+  const readBacks: Promise<ReadBack>[] = [];
+  const readBack = (sub: Subsystem): void => {
+    const t = parts.get(sub);
+    // Settled at once (never rejects): a later failing step must not leave a rejection unhandled.
+    if (t) readBacks.push(readBackPart(sub, t, desired, before, host, timings).then((changes) => ({ changes }), (e: unknown) => ({ error: (e as Error).message })));
+  };
   let run = 0;
   let failure: ApplyResult['failure'];
-  for (const step of steps) {
+  for (const [i, step] of steps.entries()) {
     log(`- ${step.name}`);
-    const r = await timings.phase(`apply: step ${run + 1}: ${step.name}`, () => host.run(step.command));
+    const r = await timings.phase(`apply: step ${i + 1}: ${step.name}`, () => host.run(step.command));
     run++;
     if (stepFailed(step, r)) {
       failure = { step, result: r };
       break;
     }
+    for (const [sub, last] of lastStep) if (last === i) readBack(sub);
   }
   if (!failure) {
-    try {
-      const verify = await verifyTouched(plan, desired, before, host, timings);
-      // Drains aside: a real server at weight 0 whose connections ended meanwhile (now deletable),
-      // or one that gained connections, is graceful termination moving on, not a failed apply.
-      const remaining = verify.changes.filter((c) => !isDrainProgress(c));
-      if (remaining.length === 0) return { ok: true, stepsRun: run };
-      failure = { verify: { ...verify, changes: remaining } };
-    } catch (e) {
-      failure = { readBack: (e as Error).message };
-    }
+    // Touched subsystems no step changed (nothing to wait for) are read back now.
+    for (const sub of parts.keys()) if (!lastStep.has(sub)) readBack(sub);
+    const results = await timings.phase('verify: wait for the read-backs', () => Promise.all(readBacks));
+    const error = results.find((x): x is { error: string } => 'error' in x);
+    // Drains aside: a real server at weight 0 whose connections ended meanwhile (now deletable),
+    // or one that gained connections, is graceful termination moving on, not a failed apply.
+    const remaining = results.flatMap((x) => ('changes' in x ? x.changes : [])).filter((c) => !isDrainProgress(c));
+    if (error) failure = { readBack: error.error };
+    else if (remaining.length === 0) return { ok: true, stepsRun: run };
+    else failure = { verify: { ...plan, changes: remaining, draining: [], summary: summaryOf(remaining) } };
+  } else {
+    await Promise.all(readBacks); // the rollback reads the node after them, not during
   }
   log('! apply failed; restoring the state from before the apply');
   const rollback = await timings.phase('rollback', () => restoreSnapshot(before, desired, host, log, timings));
   return { ok: false, stepsRun: run, failure, rollback };
 }
 
-/** The plan of what still differs among the keys the plan touched, read back from the node. */
-async function verifyTouched(plan: Plan, desired: DesiredCanonical, before: CanonicalState, host: Host, timings: Timings): Promise<Plan> {
-  const touched = touchedBy(plan.changes);
-  const snap = await timings.phase('verify: read back what the steps touched', () => host.readState(readBackQuery(touched)));
-  const after = timings.phaseSync('verify: parse the read-back', () => restrictReadBack(snap, touched, desired, before.node));
-  return timings.phaseSync('verify: diff (makePlan)', () => makePlan(restrictDesired(desired, touched), after));
+type ReadBack = { readonly changes: readonly Change[] } | { readonly error: string };
+
+/** What still differs among one subsystem's touched keys, read back from the node. */
+async function readBackPart(sub: Subsystem, t: Touched, desired: DesiredCanonical, before: CanonicalState, host: Host, timings: Timings): Promise<readonly Change[]> {
+  const snap = await timings.phase(`verify ${sub}: read back`, () => host.readState(readBackQuery(t)));
+  return timings.phaseSync(`verify ${sub}: parse and compare`, () => makePlan(restrictDesired(desired, t), restrictReadBack(snap, t, desired, before.node)).changes);
 }
+
+const summaryOf = (changes: readonly Change[]): Plan['summary'] => ({
+  add: changes.filter((c) => c.action === 'create').length,
+  change: changes.filter((c) => c.action === 'update').length,
+  destroy: changes.filter((c) => c.action === 'delete').length,
+});
 
 /** The snapshot as a desired state, restricted to what ipvsc owns. */
 export function snapshotAsDesired(snap: CanonicalState, like: DesiredCanonical): DesiredCanonical {

@@ -7,7 +7,7 @@
  */
 import type { Family } from '../model/net.js';
 import type { StateQuery } from '../host/host.js';
-import type { Change } from '../plan/types.js';
+import type { Change, Subsystem } from '../plan/types.js';
 import type { CanonicalState } from '../state/canonical.js';
 import { parseSnapshot } from '../state/canonical.js';
 import type { DesiredCanonical } from '../state/desired.js';
@@ -76,6 +76,19 @@ export function touchedBy(changes: readonly Change[]): Touched {
     }
   }
   return { sysctls, timeouts, link, addresses, ipsets, ipvs, tables };
+}
+
+const NONE: Touched = { sysctls: new Set(), timeouts: false, link: false, addresses: false, ipsets: new Set(), ipvs: new Map(), tables: new Set() };
+
+/** The touched keys of each subsystem on their own (subsystems with nothing touched left out). */
+export function bySubsystem(t: Touched): Map<Subsystem, Touched> {
+  const out = new Map<Subsystem, Touched>();
+  if (t.sysctls.size || t.timeouts) out.set('sysctl', { ...NONE, sysctls: t.sysctls, timeouts: t.timeouts });
+  if (t.link || t.addresses) out.set('kube-ipvs0', { ...NONE, link: t.link, addresses: t.addresses });
+  if (t.ipsets.size) out.set('ipset', { ...NONE, ipsets: t.ipsets });
+  if (t.ipvs.size) out.set('ipvs', { ...NONE, ipvs: t.ipvs });
+  if (t.tables.size) out.set('iptables', { ...NONE, tables: t.tables });
+  return out;
 }
 
 /** The narrowest read that covers every touched key. */

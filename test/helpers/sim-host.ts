@@ -14,6 +14,8 @@ export const liveOf = (plansCase: string): StateSnapshot => readStateDir(join(PL
 export class SimHost implements Host {
   readonly commands: Command[] = [];
   readonly reads: (StateQuery | undefined)[] = [];
+  /** `run TOOL` and `read FILES` (`read *` for a full read), in order. */
+  readonly events: string[] = [];
   private mutating = 0;
   private current: RecordedHost;
 
@@ -27,12 +29,14 @@ export class SimHost implements Host {
 
   readState(query?: StateQuery): Promise<StateSnapshot> {
     this.reads.push(query);
+    this.events.push(`read ${query ? query.files.join(',') : '*'}`);
     if (query && this.opts.failNarrowReads) return Promise.reject(new Error('cannot read the node state: ipvsadm -Ln exited 2: injected'));
     return this.current.readState(query);
   }
 
   run(cmd: Command): Promise<CommandResult> {
     this.commands.push(cmd);
+    this.events.push(`run ${cmd.tool}`);
     if (cmd.mutating) this.current = new RecordedHost(this.states(++this.mutating));
     return Promise.resolve({ exitCode: 0, stdout: '', stderr: '' });
   }

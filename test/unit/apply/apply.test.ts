@@ -43,13 +43,14 @@ test('apply reads the node once in full (the plan is also the rollback snapshot)
   const o = io();
   const code = await runApply(parseArgs([...argv('apply', '04-service-removed'), '--lock-file', join(tmp, 'lock')]), o, host);
   assert.is(code, 0, o.out.join(''));
+  // Steps: delete the virtual service, the address, the set entries; each subsystem is read
+  // back right after its last step.
+  assert.equal(host.events, ['read *', 'run ipvsadm', 'read ipvsadm.list', 'run ip', 'read kube-ipvs0.addr', 'run ipset', 'read ipset.save']);
   assert.equal(host.reads, [
     undefined,
-    {
-      files: ['kube-ipvs0.addr', 'ipset.save', 'ipvsadm.list'],
-      ipsets: ['KUBE-CLUSTER-IP', 'KUBE-IPVS-IPS'],
-      ipvsServices: [{ protocol: 'TCP', address: '10.96.0.30', port: 443 }],
-    },
+    { files: ['ipvsadm.list'], ipvsServices: [{ protocol: 'TCP', address: '10.96.0.30', port: 443 }] },
+    { files: ['kube-ipvs0.addr'] },
+    { files: ['ipset.save'], ipsets: ['KUBE-CLUSTER-IP', 'KUBE-IPVS-IPS'] },
   ]);
   assert.ok(host.commands.every((c) => c.mutating));
 });
@@ -63,10 +64,10 @@ test('a read-back that still differs rolls back to the state the plan was made f
   assert.is(r.ok, false);
   assert.ok(r.failure && 'verify' in r.failure);
   assert.equal(r.failure.verify.changes.map((c) => `${c.action} ${c.kind} ${c.key}`), [
+    'delete virtual-server TCP/10.96.0.30:443',
     'delete address 10.96.0.30/32',
     'delete entry KUBE-CLUSTER-IP 10.96.0.30,tcp:443',
     'delete entry KUBE-IPVS-IPS 10.96.0.30',
-    'delete virtual-server TCP/10.96.0.30:443',
   ]);
   assert.is(r.rollback?.ok, true);
 });
@@ -84,7 +85,9 @@ test('a read-back that fails rolls back; the rollback reads the whole node', asy
   assert.match(r.failure.readBack, /injected/);
   assert.is(r.rollback?.ok, true);
   assert.ok(host.commands.length > n, 'the rollback ran commands');
-  assert.ok(host.reads.slice(1).every((q) => q === undefined), 'rollback reads are full reads');
+  // The plan's read came before; three narrowed read-backs failed; then only full reads.
+  assert.is(host.reads.filter((q) => q !== undefined).length, 3);
+  assert.ok(host.reads.slice(3).every((q) => q === undefined), 'rollback reads are full reads');
 });
 
 test('a failing step rolls back', async () => {
@@ -108,7 +111,7 @@ test('one endpoint added: the read-back is that one virtual service, nothing els
   // 02's live state lacks the endpoint: the read-back finds exactly that real server missing.
   assert.ok(r.failure && 'verify' in r.failure);
   assert.equal(r.failure.verify.changes.map((c) => c.key), ['TCP/10.96.0.20:80 -> 10.244.3.8:8080']);
-  assert.equal(host.reads[1], { files: ['ipvsadm.list'], ipvsServices: [{ protocol: 'TCP', address: '10.96.0.20', port: 80 }] });
+  assert.equal(host.reads.filter((q) => q !== undefined), [{ files: ['ipvsadm.list'], ipvsServices: [{ protocol: 'TCP', address: '10.96.0.20', port: 80 }] }]);
 });
 
 test('after a prompt, a node whose owned state moved is refused; an unmoved one is re-read', async () => {
