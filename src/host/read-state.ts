@@ -97,14 +97,15 @@ export async function readStateWith(run: Run, nodeName: string, query?: StateQue
   return orderedSnapshot(snap);
 }
 
-function linesOf(text: string, re: RegExp): string {
-  const lines = text.split('\n').filter((l) => re.test(l));
+function linesOf(text: string, re: RegExp, keep = true): string {
+  const lines = text.split('\n').filter((l) => l !== '' && re.test(l) === keep);
   return lines.length ? lines.join('\n') + '\n' : '';
 }
 
 function nodeJson(nodeName: string, all: string | undefined, link: string | undefined, kernel: string | undefined): string {
   const ifaces = new Map<string, string[]>();
-  for (const a of all ? parseIpAddrOneline(all) : []) {
+  // kube-ipvs0's lines (one per Service address) are dropped before parsing, not after.
+  for (const a of all ? parseIpAddrOneline(linesOf(all, KUBE_IPVS0_LINE, false)) : []) {
     if (a.iface === 'kube-ipvs0') continue;
     ifaces.set(a.iface, [...(ifaces.get(a.iface) ?? []), `${a.ip}/${a.prefix}`]);
   }
