@@ -3,7 +3,7 @@
  * exit code. The one top-level catch: user mistakes (UsageError) exit 1 with a message, anything
  * else is a bug and exits 70 with a request to report it; never a stack trace for a user mistake.
  */
-import { parseArgs } from './cli/args.js';
+import { UnknownWordError, parseArgs } from './cli/args.js';
 import type { Io } from './cli/context.js';
 import { EXIT, ipvscVersion, processIo } from './cli/context.js';
 import { helpText } from './cli/help.js';
@@ -31,7 +31,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
         io.stdout(helpText(ipvscVersion()));
         return EXIT.ok;
     }
-  } catch (e) {
+  } catch (thrown) {
+    const e = thrown instanceof UnknownWordError ? await thrown.withSuggestion() : thrown;
     if (e instanceof UsageError) {
       io.stderr(`error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
       return EXIT.invalid;

@@ -1,25 +1,28 @@
 /**
  * Carries out a plan on a Host, all or nothing: run the steps in order; on any failure, or when
- * the state read back does not match the desired state, restore the snapshot taken before the
- * first step in every subsystem, and report the step, the tool's message, the payload lines and
- * the objects they came from, and whether the rollback worked.
+ * what the steps touched, read back, does not match the desired state (apply/verify.ts), restore
+ * the state the plan was made from in every subsystem, and report the step, the tool's message,
+ * the payload lines and the objects they came from, and whether the rollback worked.
  *
  * Never `ipvsadm -C`, never a whole-table flush, never a foreign set or chain: rollback is itself
  * a plan (snapshot as desired state) restricted to what ipvsc owns.
  */
 import type { Host, CommandResult } from '../host/host.js';
-import type { Change, Plan } from '../plan/types.js';
+import type { Change, Plan, Subsystem } from '../plan/types.js';
 import { isEmptyPlan } from '../plan/types.js';
 import { makePlan, ownsVirtualServer } from '../plan/make-plan.js';
 import type { CanonicalState } from '../state/canonical.js';
 import { parseSnapshot } from '../state/canonical.js';
 import type { DesiredCanonical, DesiredJump } from '../state/desired.js';
-import type { StateSnapshot } from '../state/snapshot.js';
 import { JUMP_RULES, KUBE_CHAINS, OWNED_SET_NAMES, jumpRuleSpec } from '../model/names.js';
 import { canonicalRule } from '../state/parse-iptables.js';
 import { SYSCTL_NAMES } from '../host/read-state.js';
 import type { LiveIptables } from '../state/types.js';
 import { buildSteps } from './steps.js';
+import { bySubsystem, readBackQuery, restrictDesired, restrictReadBack, touchedBy } from './verify.js';
+import type { Touched } from './verify.js';
+import type { Timings } from '../host/timings.js';
+import { NO_TIMINGS } from '../host/timings.js';
 import type { Step } from './steps.js';
 
 export interface StepFailure {
@@ -30,11 +33,18 @@ export interface StepFailure {
 export interface ApplyResult {
   readonly ok: boolean;
   readonly stepsRun: number;
-  readonly failure?: StepFailure | { readonly verify: Plan };
+  /** A step that failed, a read-back that differs (`verify`), or one that could not be read (`readBack`). */
+  readonly failure?: StepFailure | { readonly verify: Plan } | { readonly readBack: string };
   readonly rollback?: { readonly ok: boolean; readonly remaining: Plan; readonly errors: StepFailure[] };
 }
 
 export type Log = (line: string) => void;
+
+export interface ApplyOptions {
+  readonly timings?: Timings;
+  /** buildSteps(plan, desired), when the caller has them already. */
+  readonly steps?: readonly Step[];
+}
 
 export const isDrainProgress = (c: Change): boolean =>
   c.subsystem === 'ipvs' && c.kind === 'real-server' && ((c.action === 'delete' && c.before === 'weight 0') || (c.action === 'update' && c.after === 'weight 0'));
@@ -45,38 +55,79 @@ export function stepFailed(step: Step, r: CommandResult): boolean {
   return step.command.tool === 'ipvsadm' && r.stderr.trim() !== '';
 }
 
-async function readCanonical(host: Host): Promise<CanonicalState> {
-  const parsed = parseSnapshot(await host.readState());
+async function readCanonical(host: Host, timings: Timings, what: string): Promise<CanonicalState> {
+  const snap = await timings.phase(`${what}: read the node state`, () => host.readState());
+  const parsed = timings.phaseSync(`${what}: parse the node state`, () => parseSnapshot(snap));
   if (!parsed.state) throw new Error(`cannot parse the node state read back: ${parsed.diags.map((d) => d.summary).join('; ')}`);
   return parsed.state;
 }
 
-export async function applyPlan(plan: Plan, desired: DesiredCanonical, snapshot: StateSnapshot, host: Host, log: Log): Promise<ApplyResult> {
-  const steps = buildSteps(plan, desired);
+/**
+ * Runs the plan's steps and reads back what they touched. `before` is the state the plan was made
+ * from (read under the apply lock, or re-read and checked after a prompt): on failure it is what
+ * the rollback restores.
+ *
+ * Each subsystem is read back as soon as its last step has run, while the next steps run (a set
+ * read-back overlaps `ipvsadm -R`, the IPVS one the address and iptables steps): nothing after
+ * that step changes it, so the read-back is exact, and it costs no time of its own when other
+ * steps are still to run.
+ */
+export async function applyPlan(plan: Plan, desired: DesiredCanonical, before: CanonicalState, host: Host, log: Log, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const timings = opts.timings ?? NO_TIMINGS;
+  const steps = opts.steps ?? timings.phaseSync('apply: build the steps', () => buildSteps(plan, desired));
+  const parts = bySubsystem(touchedBy(plan.changes));
+  const lastStep = new Map<Subsystem, number>();
+  steps.forEach((s, i) => s.changes.forEach((c) => lastStep.set(c.subsystem, i)));
+  const readBacks: Promise<ReadBack>[] = [];
+  const readBack = (sub: Subsystem): void => {
+    const t = parts.get(sub);
+    // Settled at once (never rejects): a later failing step must not leave a rejection unhandled.
+    if (t) readBacks.push(readBackPart(sub, t, desired, before, host, timings).then((changes) => ({ changes }), (e: unknown) => ({ error: (e as Error).message })));
+  };
   let run = 0;
   let failure: ApplyResult['failure'];
-  for (const step of steps) {
+  for (const [i, step] of steps.entries()) {
     log(`- ${step.name}`);
-    const r = await host.run(step.command);
+    const r = await timings.phase(`apply: step ${i + 1}: ${step.name}`, () => host.run(step.command));
     run++;
     if (stepFailed(step, r)) {
       failure = { step, result: r };
       break;
     }
+    for (const [sub, last] of lastStep) if (last === i) readBack(sub);
   }
   if (!failure) {
-    const after = await readCanonical(host);
-    const verify = makePlan(desired, after);
+    // Touched subsystems no step changed (nothing to wait for) are read back now.
+    for (const sub of parts.keys()) if (!lastStep.has(sub)) readBack(sub);
+    const results = await timings.phase('verify: wait for the read-backs', () => Promise.all(readBacks));
+    const error = results.find((x): x is { error: string } => 'error' in x);
     // Drains aside: a real server at weight 0 whose connections ended meanwhile (now deletable),
     // or one that gained connections, is graceful termination moving on, not a failed apply.
-    const remaining = verify.changes.filter((c) => !isDrainProgress(c));
-    if (remaining.length === 0) return { ok: true, stepsRun: run };
-    failure = { verify: { ...verify, changes: remaining } };
+    const remaining = results.flatMap((x) => ('changes' in x ? x.changes : [])).filter((c) => !isDrainProgress(c));
+    if (error) failure = { readBack: error.error };
+    else if (remaining.length === 0) return { ok: true, stepsRun: run };
+    else failure = { verify: { ...plan, changes: remaining, draining: [], summary: summaryOf(remaining) } };
+  } else {
+    await Promise.all(readBacks); // the rollback reads the node after them, not during
   }
   log('! apply failed; restoring the state from before the apply');
-  const rollback = await restoreSnapshot(snapshot, desired, host, log);
+  const rollback = await timings.phase('rollback', () => restoreSnapshot(before, desired, host, log, timings));
   return { ok: false, stepsRun: run, failure, rollback };
 }
+
+type ReadBack = { readonly changes: readonly Change[] } | { readonly error: string };
+
+/** What still differs among one subsystem's touched keys, read back from the node. */
+async function readBackPart(sub: Subsystem, t: Touched, desired: DesiredCanonical, before: CanonicalState, host: Host, timings: Timings): Promise<readonly Change[]> {
+  const snap = await timings.phase(`verify ${sub}: read back`, () => host.readState(readBackQuery(t)));
+  return timings.phaseSync(`verify ${sub}: parse and compare`, () => makePlan(restrictDesired(desired, t), restrictReadBack(snap, t, desired, before.node)).changes);
+}
+
+const summaryOf = (changes: readonly Change[]): Plan['summary'] => ({
+  add: changes.filter((c) => c.action === 'create').length,
+  change: changes.filter((c) => c.action === 'update').length,
+  destroy: changes.filter((c) => c.action === 'delete').length,
+});
 
 /** The snapshot as a desired state, restricted to what ipvsc owns. */
 export function snapshotAsDesired(snap: CanonicalState, like: DesiredCanonical): DesiredCanonical {
@@ -115,13 +166,12 @@ function ownedTables(t: LiveIptables): LiveIptables {
   return out;
 }
 
-async function restoreSnapshot(snapshot: StateSnapshot, like: DesiredCanonical, host: Host, log: Log): Promise<NonNullable<ApplyResult['rollback']>> {
-  const parsed = parseSnapshot(snapshot);
-  const target = snapshotAsDesired(parsed.state!, like);
+async function restoreSnapshot(before: CanonicalState, like: DesiredCanonical, host: Host, log: Log, timings: Timings): Promise<NonNullable<ApplyResult['rollback']>> {
+  const target = snapshotAsDesired(before, like);
   const errors: StepFailure[] = [];
   // Two rounds: a step that failed because of another's leftovers usually passes the second time.
   for (let round = 0; round < 2; round++) {
-    const now = await readCanonical(host);
+    const now = await readCanonical(host, timings, 'rollback');
     const plan = makePlan(target, now);
     if (isEmptyPlan(plan)) break;
     for (const step of buildSteps(plan, target)) {
@@ -130,6 +180,6 @@ async function restoreSnapshot(snapshot: StateSnapshot, like: DesiredCanonical, 
       if (stepFailed(step, r)) errors.push({ step, result: r });
     }
   }
-  const remaining = makePlan(target, await readCanonical(host));
+  const remaining = makePlan(target, await readCanonical(host, timings, 'rollback check'));
   return { ok: isEmptyPlan(remaining), remaining, errors };
 }

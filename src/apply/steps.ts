@@ -2,7 +2,7 @@
  * A plan → the ordered kernel commands that carry it out. Pure, so `apply --dry-run` prints
  * exactly what would run and tests can check the order without a kernel.
  *
- * Order never black-holes traffic (issue #4): sysctls and the kube-ipvs0 link; new sets and
+ * Order never black-holes traffic (issue #4): sysctls (one command) and the kube-ipvs0 link; new sets and
  * entries; IPVS services and real servers added or edited in place (-E/-e, never delete+add);
  * new addresses bound; iptables one table per restore (each table commits atomically; the nft
  * backend commits tables separately, so one table per process keeps failures per table);
@@ -10,7 +10,6 @@
  */
 import type { Family } from '../model/net.js';
 import { KUBE_CHAINS } from '../model/names.js';
-import { protocolSwitch } from '../render/render.js';
 import type { Command } from '../host/host.js';
 import type { Change, Plan } from '../plan/types.js';
 import type { DesiredCanonical } from '../state/desired.js';
@@ -25,6 +24,8 @@ export interface Step {
   readonly changes: readonly Change[];
 }
 
+/** ipvsadm's service switch (render/render.ts spells it the same; not imported: it loads handlebars). */
+const protocolSwitch = (p: LiveVirtualServer['protocol']): string => (p === 'TCP' ? '-t' : p === 'UDP' ? '-u' : '--sctp-service');
 const hp = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
 const vsRef = (v: Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>): string => `${protocolSwitch(v.protocol)} ${hp(v.address, v.port)}`;
 const vsOpts = (v: LiveVirtualServer): string => `-s ${v.scheduler}${v.flags.length ? ` -b ${v.flags.join(',')}` : ''}${v.timeout ? ` -p ${v.timeout}` : ''}`;
@@ -42,19 +43,27 @@ function setCreate(s: LiveIpSet): string {
 
 export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
   const steps: Step[] = [];
+  // One pass to bucket by subsystem: a full apply has ~10^5 changes, and each step filters them.
+  const bySubsystem = new Map<Change['subsystem'], Change[]>();
+  for (const c of plan.changes) {
+    const list = bySubsystem.get(c.subsystem);
+    if (list) list.push(c);
+    else bySubsystem.set(c.subsystem, [c]);
+  }
   const by = (sub: Change['subsystem'], act?: Change['action'], kind?: string): Change[] =>
-    plan.changes.filter((c) => c.subsystem === sub && (!act || c.action === act) && (!kind || c.kind === kind));
+    (bySubsystem.get(sub) ?? []).filter((c) => (!act || c.action === act) && (!kind || c.kind === kind));
+  const iptables = by('iptables');
   const desiredVs = new Map(desired.ipvs.map((v) => [vsKey(v), v]));
   const desiredSets = new Map(desired.ipsets.map((s) => [s.name, s]));
 
-  // 1. sysctls and IPVS timeouts.
-  for (const c of by('sysctl')) {
-    if (c.kind === 'timeouts') {
-      const t = desired.timeouts;
-      steps.push({ name: 'set IPVS timeouts', command: { tool: 'ipvsadm', args: ['--set', String(t.tcp), String(t.tcpfin), String(t.udp)], mutating: true }, changes: [c] });
-    } else if (c.action !== 'delete') {
-      steps.push({ name: `sysctl ${c.key}`, command: { tool: 'sysctl', args: ['-w', `${c.key.replace(/\//g, '.')}=${String(c.after)}`], mutating: true }, changes: [c] });
-    }
+  // 1. sysctls (one sysctl -w for all) and IPVS timeouts.
+  const sysctls = by('sysctl', undefined, 'sysctl').filter((c) => c.action !== 'delete');
+  if (sysctls.length) {
+    steps.push({ name: `sysctl ${sysctls.map((c) => c.key).join(' ')}`, command: { tool: 'sysctl', args: ['-w', ...sysctls.map((c) => `${c.key.replace(/\//g, '.')}=${String(c.after)}`)], mutating: true }, changes: sysctls });
+  }
+  for (const c of by('sysctl', undefined, 'timeouts')) {
+    const t = desired.timeouts;
+    steps.push({ name: 'set IPVS timeouts', command: { tool: 'ipvsadm', args: ['--set', String(t.tcp), String(t.tcpfin), String(t.udp)], mutating: true }, changes: [c] });
   }
   // 2. the dummy link (kube-proxy leaves it DOWN: addresses on it are local, never announced).
   for (const c of by('kube-ipvs0', 'create', 'link')) steps.push({ name: 'create kube-ipvs0', command: { tool: 'ip', args: ['link', 'add', 'kube-ipvs0', 'type', 'dummy'], mutating: true }, changes: [c] });
@@ -101,7 +110,7 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
   // 6. iptables: one restore per family and table; declared chains are rewritten whole.
   for (const fam of ['IPv4', 'IPv6'] as const) {
     for (const table of ['nat', 'filter'] as const) {
-      const step = iptablesStep(plan, desired, fam, table);
+      const step = iptablesStep(iptables, desired, fam, table);
       if (step) steps.push(step);
     }
   }
@@ -109,7 +118,7 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
   // 7. deletions, last: rules first (they reference sets), then IPVS, addresses, set entries.
   for (const fam of ['IPv4', 'IPv6'] as const) {
     for (const table of ['nat', 'filter'] as const) {
-      const step = iptablesDeleteStep(plan, fam, table);
+      const step = iptablesDeleteStep(iptables, fam, table);
       if (step) steps.push(step);
     }
   }
@@ -141,11 +150,12 @@ function vsRefFromKey(key: string): string {
 
 const restoreTool = (fam: Family): Command['tool'] => (fam === 'IPv4' ? 'iptables-restore' : 'ip6tables-restore');
 
-function iptablesStep(plan: Plan, desired: DesiredCanonical, fam: Family, table: 'nat' | 'filter'): Step | null {
+/** `changes`: the plan's iptables changes. */
+function iptablesStep(changes: readonly Change[], desired: DesiredCanonical, fam: Family, table: 'nat' | 'filter'): Step | null {
   const prefix = `${fam} ${table} `;
-  const chainChanges = plan.changes.filter((c) => c.subsystem === 'iptables' && c.kind === 'chain' && c.action !== 'delete' && c.key.startsWith(prefix));
-  const jumpCreates = plan.changes.filter((c) => c.subsystem === 'iptables' && c.kind === 'jump' && c.action === 'create' && c.key.startsWith(prefix));
-  const jumpDups = plan.changes.filter((c) => c.subsystem === 'iptables' && c.kind === 'jump' && c.action === 'update' && c.key.startsWith(prefix));
+  const chainChanges = changes.filter((c) => c.kind === 'chain' && c.action !== 'delete' && c.key.startsWith(prefix));
+  const jumpCreates = changes.filter((c) => c.kind === 'jump' && c.action === 'create' && c.key.startsWith(prefix));
+  const jumpDups = changes.filter((c) => c.kind === 'jump' && c.action === 'update' && c.key.startsWith(prefix));
   if (!chainChanges.length && !jumpCreates.length && !jumpDups.length) return null;
   const want = desired.iptables[fam][table];
   const lines = [`*${table}`];
@@ -160,9 +170,9 @@ function iptablesStep(plan: Plan, desired: DesiredCanonical, fam: Family, table:
   return { name: `${fam === 'IPv4' ? 'iptables' : 'ip6tables'} ${table}: rewrite kube-proxy chains and ensure jumps`, command: { tool: restoreTool(fam), args: ['-w', '--noflush'], input: lines.join('\n') + '\n', mutating: true }, changes: [...chainChanges, ...jumpCreates, ...jumpDups] };
 }
 
-function iptablesDeleteStep(plan: Plan, fam: Family, table: 'nat' | 'filter'): Step | null {
+function iptablesDeleteStep(changes: readonly Change[], fam: Family, table: 'nat' | 'filter'): Step | null {
   const prefix = `${fam} ${table} `;
-  const dels = plan.changes.filter((c) => c.subsystem === 'iptables' && c.action === 'delete' && c.key.startsWith(prefix));
+  const dels = changes.filter((c) => c.action === 'delete' && c.key.startsWith(prefix));
   if (!dels.length) return null;
   const lines = [`*${table}`];
   for (const c of dels.filter((x) => x.kind === 'jump')) for (const d of c.detail ?? []) lines.push(d);

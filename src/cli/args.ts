@@ -5,7 +5,6 @@
 import { UsageError } from '../diag/diagnostic.js';
 import { KUBE_PROXY_FLAGS } from '../config/flags.js';
 import type { FlagValue } from '../config/resolve-config.js';
-import { closest } from '../validate/check-schema.js';
 
 export type Command = 'compile' | 'validate' | 'plan' | 'apply' | 'state' | 'version' | 'help';
 const COMMANDS: readonly Command[] = ['compile', 'validate', 'plan', 'apply', 'state', 'version', 'help'];
@@ -61,7 +60,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (a === '--') { positionals.push(...argv.slice(i + 1)); break; }
     if (a === '-' || !a.startsWith('-')) {
       if (command === undefined && a !== '-') {
-        if (!(COMMANDS as readonly string[]).includes(a)) throw new UsageError(`unknown command ${JSON.stringify(a)}`, suggest(a, COMMANDS) ?? `commands: ${COMMANDS.join(', ')}`);
+        if (!(COMMANDS as readonly string[]).includes(a)) throw new UnknownWordError(`unknown command ${JSON.stringify(a)}`, a, COMMANDS, `commands: ${COMMANDS.join(', ')}`);
         command = a as Command;
       } else positionals.push(a);
       continue;
@@ -86,7 +85,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     const kp = KUBE_PROXY_FLAGS.find((f) => f.name === name);
     if (!mine && !kp) {
       const all = [...OWN_FLAGS.map((f) => f.name), ...KUBE_PROXY_FLAGS.map((f) => f.name)];
-      throw new UsageError(`unknown flag --${name}`, suggest(name, all) ?? 'run ipvsc help for the list of flags');
+      throw new UnknownWordError(`unknown flag --${name}`, name, all, 'run ipvsc help for the list of flags');
     }
     const takesValue = mine ? mine.value : kp!.kind !== 'bool';
     let value = inline;
@@ -107,9 +106,21 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   return { command: command ?? 'help', positionals, own, kubeProxy };
 }
 
-function suggest(word: string, options: readonly string[]): string | undefined {
-  const c = closest(word, options);
-  return c ? `did you mean ${c.length > 1 && options.includes(c) && !COMMANDS.includes(c as Command) ? '--' : ''}${c}?` : undefined;
+/**
+ * A mistyped command or flag. Its "did you mean" is worked out on the way out (main): the edit
+ * distance lives beside the schema validator, whose ajv only compiling should pay to load.
+ */
+export class UnknownWordError extends UsageError {
+  constructor(message: string, readonly word: string, readonly options: readonly string[], fallbackHint: string) {
+    super(message, fallbackHint);
+  }
+
+  async withSuggestion(): Promise<UsageError> {
+    const { closest } = await import('../validate/check-schema.js');
+    const c = closest(this.word, this.options);
+    if (!c) return this;
+    return new UsageError(this.message, `did you mean ${c.length > 1 && this.options.includes(c) && !COMMANDS.includes(c as Command) ? '--' : ''}${c}?`);
+  }
 }
 
 export const flagValue = (p: ParsedArgs, name: string): string | undefined => p.own.get(name)?.at(-1);

@@ -1,12 +1,10 @@
 /**
  * What every command needs from the outside world, gathered in one place: the working
- * directory, stdin, stdout/stderr, colour, and the shipped assets. Commands receive it, so
+ * directory, stdin, stdout/stderr, colour. Commands receive it, so
  * tests can run them in-process with captured output.
  */
 import { readFileSync } from 'node:fs';
-import { readPackageVersion, readPrebuiltValidators, readSchemaTexts, readTemplates } from '../load/read-assets.js';
-import { compileValidators } from '../validate/check-schema.js';
-import type { Assets } from '../pipeline/compile.js';
+import { readPackageVersion } from '../load/read-assets.js';
 
 export interface Io {
   readonly cwd: string;
@@ -25,12 +23,6 @@ export const processIo = (): Io => ({
   readStdin: () => readFileSync(0),
   isTTY: Boolean(process.stdout.isTTY),
 });
-
-let assets: Assets | undefined;
-export function loadAssets(): Assets {
-  assets ??= { validators: compileValidators(readSchemaTexts(), readPrebuiltValidators()), templates: readTemplates() };
-  return assets;
-}
 
 let version: string | undefined;
 export const ipvscVersion = (): string => (version ??= readPackageVersion());

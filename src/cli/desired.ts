@@ -34,6 +34,7 @@ export function interfacesOf(node: NodeInfo): InterfaceAddress[] | undefined {
   }));
 }
 
+/** Async only to load the compiler on demand: plan and apply --from never pay for it. */
 export async function loadDesired(args: ParsedArgs, io: Io, node: NodeInfo): Promise<Desired | { diags: Diagnostic[] }> {
   const from = flagValue(args, 'from');
   if (from) {

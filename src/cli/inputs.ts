@@ -2,7 +2,6 @@
 import { resolve } from 'node:path';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { UsageError } from '../diag/diagnostic.js';
-import { formatDiagnostics, diagnosticsToJson } from '../diag/format.js';
 import { readInputs } from '../load/read-inputs.js';
 import type { SourceFile } from '../load/source.js';
 import { compileInputs } from '../pipeline/compile.js';
@@ -10,9 +9,18 @@ import type { CompileOptions, CompileResult } from '../pipeline/compile.js';
 import { DEFAULT_NODE_PORT_RANGE } from '../config/resolve-config.js';
 import type { InterfaceAddress } from '../model/types.js';
 import type { ParsedArgs } from './args.js';
-import { flagSet, flagValue, flagValues } from './args.js';
+import { flagValue, flagValues } from './args.js';
 import type { Io } from './context.js';
-import { loadAssets } from './context.js';
+import { readPrebuiltValidators, readSchemaTexts, readTemplates } from '../load/read-assets.js';
+import { compileValidators } from '../validate/check-schema.js';
+import type { Assets } from '../pipeline/compile.js';
+
+let assets: Assets | undefined;
+/** The compiler's validators and templates, loaded once (only commands that compile pay for them). */
+export function loadAssets(): Assets {
+  assets ??= { validators: compileValidators(readSchemaTexts(), readPrebuiltValidators()), templates: readTemplates() };
+  return assets;
+}
 
 export const DEFAULT_MAX_INPUT = 256 * 1024 * 1024;
 
@@ -54,12 +62,4 @@ export function compileFromArgs(args: ParsedArgs, io: Io, interfaces?: readonly 
   if (r.diags.some((d) => d.severity === 'error')) return { diags: r.diags, files: r.files };
   const res = compileInputs(r.files, nodeName !== undefined ? { ...r.opts, nodeName } : r.opts, loadAssets());
   return { ...res, diags: [...r.diags, ...res.diags], files: r.files };
-}
-
-export function printDiagnostics(diags: readonly Diagnostic[], args: ParsedArgs, io: Io): void {
-  if (flagSet(args, 'json')) {
-    if (diags.length) io.stderr(diagnosticsToJson(diags));
-    return;
-  }
-  if (diags.length) io.stderr(formatDiagnostics(diags));
 }

@@ -4,7 +4,7 @@
  * process with SIGKILL (`kill-after-step=K`). Enabled only through IPVSC_TEST_FAULT, read by the
  * CLI; never active otherwise.
  */
-import type { Command, CommandResult, Host } from './host.js';
+import type { Command, CommandResult, Host, StateQuery } from './host.js';
 import type { StateSnapshot } from '../state/snapshot.js';
 
 export type Fault = { readonly kind: 'fail' | 'kill'; readonly step: number };
@@ -21,8 +21,8 @@ export class FaultHost implements Host {
   private fired = false;
   constructor(private readonly inner: Host, private readonly fault: Fault, private readonly kill: () => void) {}
 
-  readState(): Promise<StateSnapshot> {
-    return this.inner.readState();
+  readState(query?: StateQuery): Promise<StateSnapshot> {
+    return this.inner.readState(query);
   }
 
   async run(cmd: Command): Promise<CommandResult> {

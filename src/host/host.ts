@@ -4,7 +4,8 @@
  * LiveHost runs the real tools (execa, argv arrays, payloads on stdin, never a shell);
  * RecordedHost reads a state directory and records the commands it is asked to run.
  */
-import type { StateSnapshot } from '../state/snapshot.js';
+import type { StateFile, StateSnapshot } from '../state/snapshot.js';
+import type { LiveVirtualServer } from '../state/types.js';
 
 /** The tools ipvsc may run; nothing else is ever executed. */
 export type Tool = 'ipvsadm' | 'ipset' | 'iptables' | 'ip6tables' | 'iptables-save' | 'ip6tables-save' | 'iptables-restore' | 'ip6tables-restore' | 'ip' | 'sysctl' | 'uname';
@@ -24,9 +25,31 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
+/**
+ * Part of the node's state, for apply's read-back of what its steps touched. A host returns at
+ * least what was asked for, and may return more (a recorded host returns whole files).
+ */
+export interface StateQuery {
+  /** The state files to read; a missing tool or object still reads as an absent file. */
+  readonly files: readonly StateFile[];
+  /**
+   * With `ipvsadm.list`: only these virtual services, one `ipvsadm -Ln -t|-u|--sctp-service
+   * VIP:PORT` each, concatenated (a service that does not exist is left out).
+   */
+  readonly ipvsServices?: readonly Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>[];
+  /** With `ipset.save`: only these sets (`ipset save NAME` each; a missing set is left out). */
+  readonly ipsets?: readonly string[];
+  /** With `iptables.save` / `ip6tables.save`: only these tables (`iptables-save -t TABLE` each). */
+  readonly tables?: readonly string[];
+}
+
 export interface Host {
-  /** Reads the node's state as tool outputs (the files of a state directory). */
-  readState(): Promise<StateSnapshot>;
+  /**
+   * Reads the node's state as tool outputs (the files of a state directory): what a plan needs
+   * (a live host reads the IPVS table once, as ipvsadm.list; a recorded host returns all it has),
+   * or the part a query names. Throws when a narrowed read fails for another reason than absence.
+   */
+  readState(query?: StateQuery): Promise<StateSnapshot>;
   run(cmd: Command): Promise<CommandResult>;
 }
 

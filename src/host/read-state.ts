@@ -1,43 +1,111 @@
 /**
  * Reads a node's state through a Host's command runner: the same tool outputs a state directory
  * holds (state/snapshot.ts). Missing tools or objects read as empty, as kube-proxy would find them.
+ *
+ * A query narrows the read to what apply's verification needs: some files, some virtual
+ * services, some sets, some tables. Narrowed reads of named objects fail loudly (an Error) on
+ * anything but the object's absence, so a read-back never passes by accident.
  */
-import type { Command, CommandResult } from './host.js';
-import type { NodeInfo, StateSnapshot } from '../state/snapshot.js';
+import type { Command, CommandResult, StateQuery, Tool } from './host.js';
+import type { NodeInfo, StateFile, StateSnapshot } from '../state/snapshot.js';
+import { STATE_FILES } from '../state/snapshot.js';
 import { parseIpAddrOneline } from '../state/parse-ip-addr.js';
+import type { LiveVirtualServer } from '../state/types.js';
 
 type Run = (c: Command) => Promise<CommandResult>;
 
-/** The sysctls ipvsc manages, read one by one (sysctl -a is slow and noisy). */
+/** The sysctls ipvsc manages, read in one `sysctl -e` (sysctl -a is slow and noisy). */
 export const SYSCTL_NAMES = [
   'net/ipv4/vs/conntrack', 'net/ipv4/vs/conn_reuse_mode', 'net/ipv4/vs/expire_nodest_conn',
   'net/ipv4/vs/expire_quiescent_template', 'net/ipv4/ip_forward', 'net/ipv4/conf/all/arp_ignore', 'net/ipv4/conf/all/arp_announce',
 ];
 
-export async function readStateWith(run: Run, nodeName: string): Promise<StateSnapshot> {
-  const read = async (tool: Command['tool'], args: string[]): Promise<string | undefined> => {
+const ALL_FILES = Object.keys(STATE_FILES) as StateFile[];
+/**
+ * What a plan reads when no query names files: everything but `ipvsadm -Sn`. `ipvsadm -Ln` lists
+ * the same services and real servers (and the connection counters draining needs), so one dump
+ * of the IPVS table is enough; at 10k Services each dump costs tens of seconds on a slow node.
+ * `ipvsc state save` names every file, ipvsadm.save included.
+ */
+export const PLAN_FILES: readonly StateFile[] = ALL_FILES.filter((f) => f !== 'ipvsadm.save');
+export const EVERY_FILE: readonly StateFile[] = ALL_FILES;
+
+/** `ip -o addr show` lines of kube-ipvs0: the same lines `ip -o addr show dev kube-ipvs0` prints. */
+const KUBE_IPVS0_LINE = /^\d+:\s+kube-ipvs0\s/;
+
+const SERVICE_SWITCH: Record<LiveVirtualServer['protocol'], string> = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' };
+const hostPort = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
+
+export async function readStateWith(run: Run, nodeName: string, query?: StateQuery): Promise<StateSnapshot> {
+  const want = new Set<StateFile>(query?.files ?? PLAN_FILES);
+  const read = async (tool: Tool, args: string[]): Promise<string | undefined> => {
     const r = await run({ tool, args, mutating: false });
     return r.exitCode === 0 ? r.stdout : undefined;
   };
-  const [ipvs, list, timeout, ipset, ipt, ip6t, kaddr, all, link, kernel] = await Promise.all([
-    read('ipvsadm', ['-Sn']),
-    read('ipvsadm', ['-Ln']),
-    read('ipvsadm', ['-L', '--timeout']),
-    read('ipset', ['save']),
-    read('iptables-save', []),
-    read('ip6tables-save', []),
-    read('ip', ['-o', 'addr', 'show', 'dev', 'kube-ipvs0']),
-    read('ip', ['-o', 'addr', 'show']),
-    read('ip', ['-o', 'link', 'show', 'dev', 'kube-ipvs0']),
-    read('uname', ['-r']),
-  ]);
-  const sysctls: string[] = [];
-  for (const n of SYSCTL_NAMES) {
-    const v = await read('sysctl', ['-n', n.replace(/\//g, '.')]);
-    if (v !== undefined) sysctls.push(`${n} = ${v.trim()}`);
+  /** Several reads of named objects, concatenated; `absent` tells a missing object from a failure. */
+  const readEach = async (tool: Tool, argvs: string[][], absent: RegExp): Promise<string> => {
+    const outs = await pool(argvs, 4, async (args) => {
+      const r = await run({ tool, args, mutating: false });
+      if (r.exitCode === 0) return r.stdout;
+      if (absent.test(r.stderr)) return '';
+      throw new Error(`cannot read the node state: ${tool} ${args.join(' ')} exited ${r.exitCode}: ${r.stderr.trim()}`);
+    });
+    return outs.join('');
+  };
+
+  const snap: StateSnapshot = {};
+  const jobs: Promise<void>[] = [];
+  const job = (file: StateFile, p: Promise<string | undefined>): void => {
+    jobs.push(p.then((v) => {
+      if (v !== undefined) snap[file] = v;
+    }));
+  };
+  if (want.has('ipvsadm.save')) job('ipvsadm.save', read('ipvsadm', ['-Sn']));
+  if (want.has('ipvsadm.list')) {
+    const services = query?.ipvsServices;
+    job('ipvsadm.list', services
+      ? readEach('ipvsadm', services.map((v) => ['-Ln', SERVICE_SWITCH[v.protocol], hostPort(v.address, v.port)]), /No such service/i)
+      : read('ipvsadm', ['-Ln']));
   }
+  if (want.has('ipvsadm.timeout')) job('ipvsadm.timeout', read('ipvsadm', ['-L', '--timeout']));
+  if (want.has('ipset.save')) {
+    const sets = query?.ipsets;
+    job('ipset.save', sets ? readEach('ipset', sets.map((s) => ['save', s]), /does not exist/i) : read('ipset', ['save']));
+  }
+  for (const [file, tool] of [['iptables.save', 'iptables-save'], ['ip6tables.save', 'ip6tables-save']] as const) {
+    if (!want.has(file)) continue;
+    const tables = query?.tables;
+    // A table never loaded in this family reads as empty, as an unnarrowed iptables-save shows it.
+    job(file, tables ? readEach(tool, tables.map((t) => ['-t', t]), /does not exist|can't initialize|table .* not found|Table does not exist/i) : read(tool, []));
+  }
+  if (want.has('sysctl.txt')) job('sysctl.txt', readSysctls(run));
+  // node.json needs every interface's addresses; kube-ipvs0's are among them (one read, not two).
+  const needNode = want.has('node.json');
+  const all = needNode ? read('ip', ['-o', 'addr', 'show']) : undefined;
+  const link = needNode ? read('ip', ['-o', 'link', 'show', 'dev', 'kube-ipvs0']) : undefined;
+  const kernel = needNode ? read('uname', ['-r']) : undefined;
+  if (want.has('kube-ipvs0.addr')) {
+    job('kube-ipvs0.addr', needNode
+      // `ip -o addr show dev kube-ipvs0` exits 1 when the link does not exist: the file is then absent.
+      ? Promise.all([all, link]).then(([a, l]) => (l !== undefined && l.trim() !== '' && a !== undefined ? linesOf(a, KUBE_IPVS0_LINE) : undefined))
+      : read('ip', ['-o', 'addr', 'show', 'dev', 'kube-ipvs0']));
+  }
+  if (needNode) {
+    job('node.json', Promise.all([all, link, kernel]).then(([a, l, k]) => nodeJson(nodeName, a, l, k)));
+  }
+  await Promise.all(jobs);
+  return orderedSnapshot(snap);
+}
+
+function linesOf(text: string, re: RegExp, keep = true): string {
+  const lines = text.split('\n').filter((l) => l !== '' && re.test(l) === keep);
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+function nodeJson(nodeName: string, all: string | undefined, link: string | undefined, kernel: string | undefined): string {
   const ifaces = new Map<string, string[]>();
-  for (const a of all ? parseIpAddrOneline(all) : []) {
+  // kube-ipvs0's lines (one per Service address) are dropped before parsing, not after.
+  for (const a of all ? parseIpAddrOneline(linesOf(all, KUBE_IPVS0_LINE, false)) : []) {
     if (a.iface === 'kube-ipvs0') continue;
     ifaces.set(a.iface, [...(ifaces.get(a.iface) ?? []), `${a.ip}/${a.prefix}`]);
   }
@@ -47,19 +115,51 @@ export async function readStateWith(run: Run, nodeName: string): Promise<StateSn
     kubeIpvs0Exists: link !== undefined && link.trim() !== '',
     interfaces: [...ifaces.entries()].map(([name, addresses]) => ({ name, addresses })),
   };
-  const snap: StateSnapshot = {
-    'node.json': JSON.stringify(node, null, 2) + '\n',
-    'sysctl.txt': sysctls.join('\n') + (sysctls.length ? '\n' : ''),
+  return JSON.stringify(node, null, 2) + '\n';
+}
+
+/**
+ * The managed sysctls as `name = value` lines (state directory format, SYSCTL_NAMES order): one
+ * `sysctl -e` for all (unknown keys, e.g. before ip_vs is loaded, are left out); one by one if
+ * that fails.
+ */
+async function readSysctls(run: Run): Promise<string> {
+  const dotted = new Map(SYSCTL_NAMES.map((n) => [n.replace(/\//g, '.'), n]));
+  const values = new Map<string, string>();
+  const r = await run({ tool: 'sysctl', args: ['-e', ...dotted.keys()], mutating: false });
+  if (r.exitCode === 0) {
+    for (const line of r.stdout.split('\n')) {
+      const m = /^(\S+)\s*=\s*(.*)$/.exec(line);
+      const name = m ? dotted.get(m[1]!) : undefined;
+      if (name) values.set(name, m![2]!.trim());
+    }
+  } else {
+    for (const [d, n] of dotted) {
+      const one = await run({ tool: 'sysctl', args: ['-n', d], mutating: false });
+      if (one.exitCode === 0) values.set(n, one.stdout.trim());
+    }
+  }
+  const lines = SYSCTL_NAMES.filter((n) => values.has(n)).map((n) => `${n} = ${values.get(n)!}`);
+  return lines.join('\n') + (lines.length ? '\n' : '');
+}
+
+/** Files in STATE_FILES order, whatever order the reads finished in. */
+function orderedSnapshot(snap: StateSnapshot): StateSnapshot {
+  const out: StateSnapshot = {};
+  for (const f of ALL_FILES) if (snap[f] !== undefined) out[f] = snap[f];
+  return out;
+}
+
+/** Runs f over items, at most `width` at a time, results in item order. */
+async function pool<T, R>(items: readonly T[], width: number, f: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!);
+    }
   };
-  const put = (k: keyof StateSnapshot, v: string | undefined): void => {
-    if (v !== undefined) snap[k] = v;
-  };
-  put('ipvsadm.save', ipvs);
-  put('ipvsadm.list', list);
-  put('ipvsadm.timeout', timeout);
-  put('ipset.save', ipset);
-  put('iptables.save', ipt);
-  put('ip6tables.save', ip6t);
-  put('kube-ipvs0.addr', kaddr);
-  return snap;
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  return out;
 }

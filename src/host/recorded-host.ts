@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command, CommandResult, Host } from './host.js';
+import type { Command, CommandResult, Host, StateQuery } from './host.js';
 import { STATE_FILES } from '../state/snapshot.js';
 import type { StateFile, StateSnapshot } from '../state/snapshot.js';
 import { UsageError } from '../diag/diagnostic.js';
@@ -29,8 +29,18 @@ export class RecordedHost implements Host {
     return new RecordedHost(readStateDir(dir));
   }
 
-  readState(): Promise<StateSnapshot> {
-    return Promise.resolve(this.snapshot);
+  /**
+   * The recorded files; with a query, only the files it names, whole (more than a narrowed live
+   * read returns, which a query allows). Virtual services asked for from `ipvsadm.list` come with
+   * `ipvsadm.save` too: a state directory may hold only the save format.
+   */
+  readState(query?: StateQuery): Promise<StateSnapshot> {
+    if (!query) return Promise.resolve(this.snapshot);
+    const files = new Set<StateFile>(query.files);
+    if (query.ipvsServices && files.has('ipvsadm.list')) files.add('ipvsadm.save');
+    const out: StateSnapshot = {};
+    for (const f of files) if (this.snapshot[f] !== undefined) out[f] = this.snapshot[f];
+    return Promise.resolve(out);
   }
 
   run(cmd: Command): Promise<CommandResult> {

@@ -45,10 +45,12 @@ export function parseSnapshot(snap: StateSnapshot): { state?: CanonicalState; di
   };
   const node = guard<NodeInfo>('node.json', {}, (t) => JSON.parse(t) as NodeInfo);
   const addrs = guard('kube-ipvs0.addr', [], (t) => parseIpAddrOneline(t).filter((a) => a.iface === 'kube-ipvs0'));
+  const conns = snap['ipvsadm.list'] ? guard('ipvsadm.list', undefined as unknown as IpvsadmList, parseIpvsadmList) : undefined;
   const state: CanonicalState = {
-    ipvs: guard('ipvsadm.save', [], parseIpvsadmSave),
+    // ipvsadm -Ln lists the same services and real servers as -Sn: a live read holds only the list.
+    ipvs: snap['ipvsadm.save'] !== undefined || !conns ? guard('ipvsadm.save', [], parseIpvsadmSave) : conns.services,
     ...(snap['ipvsadm.timeout'] ? { ipvsTimeouts: guard('ipvsadm.timeout', { tcp: 0, tcpfin: 0, udp: 0 }, parseIpvsTimeouts) } : {}),
-    ...(snap['ipvsadm.list'] ? { conns: guard('ipvsadm.list', undefined as unknown as IpvsadmList, parseIpvsadmList) } : {}),
+    ...(conns ? { conns } : {}),
     ipsets: guard('ipset.save', [], parseIpsetSave),
     iptables: {
       IPv4: guard('iptables.save', {}, (t) => parseIptablesSave(t, 'IPv4')),

@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import { compileInputs } from '../../src/pipeline/compile.js';
 import type { CompileOptions, CompileResult } from '../../src/pipeline/compile.js';
-import { loadAssets } from '../../src/cli/context.js';
+import { loadAssets } from '../../src/cli/inputs.js';
 import { buildManifest } from '../../src/cli/manifest.js';
 import { desiredFromArtifacts } from '../../src/state/desired.js';
 import { canonicalRule, splitRuleLine } from '../../src/state/parse-iptables.js';

@@ -10,7 +10,7 @@ import type { ParsedArgs } from '../args.js';
 import { flagSet, flagValue } from '../args.js';
 import type { Io } from '../context.js';
 import { EXIT } from '../context.js';
-import { printDiagnostics } from '../inputs.js';
+import { printDiagnostics } from '../print-diagnostics.js';
 import { computePlan, hostFor } from './plan.js';
 import type { Planned } from './plan.js';
 import { formatPlanText } from '../../plan/format.js';
@@ -22,19 +22,24 @@ import { commandText } from '../../host/host.js';
 import type { Host } from '../../host/host.js';
 import { parseDuration } from '../../config/flags.js';
 import { acquireLock } from '../lock.js';
+import type { Timings } from '../../host/timings.js';
+import { timingsFromEnv } from '../../host/timings.js';
 import { FaultHost, parseFault } from '../../host/fault-host.js';
 import { parseSnapshot } from '../../state/canonical.js';
 import { desiredFromArtifacts } from '../../state/desired.js';
-import { makePlan } from '../../plan/make-plan.js';
+import { makePlan, ownedStateDigest } from '../../plan/make-plan.js';
+import type { CanonicalState } from '../../state/canonical.js';
 import type { Artifacts } from '../../render/render.js';
 import type { Manifest } from '../manifest.js';
 
 export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<number> {
   const planFile = args.positionals[0];
   const dryRun = flagSet(args, 'dry-run');
+  const timings = timingsFromEnv(io.env, io.stderr);
+  timings.note('apply: start (node start-up and module loading)');
   const release = dryRun || flagValue(args, 'state') ? () => undefined : await lock(args, io);
   try {
-    const planned = planFile ? await fromSavedPlan(planFile, args, io, host) : await computePlan(args, io, host);
+    const planned = planFile ? await fromSavedPlan(planFile, args, io, host, timings) : await computePlan(args, io, host, timings);
     if (!('plan' in planned)) {
       printDiagnostics(planned.diags, args, io);
       return EXIT.invalid;
@@ -47,7 +52,7 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
     if (deletesAll && !flagSet(args, 'allow-empty')) {
       throw new UsageError('refusing to delete every virtual server on the node: the input has no Service', 'check the -f paths; pass --allow-empty if the node really should serve nothing');
     }
-    const steps = buildSteps(planned.plan, planned.desiredState);
+    const steps = timings.phaseSync('apply: build the steps', () => buildSteps(planned.plan, planned.desiredState));
     if (dryRun) {
       io.stdout('\nDry run: these commands would run, in this order (payloads on stdin):\n');
       for (const s of steps) {
@@ -55,18 +60,32 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
       }
       return EXIT.ok;
     }
-    if (io.isTTY && !flagSet(args, 'auto-approve') && !(await confirm(io))) {
+    const prompt = io.isTTY && !flagSet(args, 'auto-approve');
+    if (prompt && !(await confirm(io))) {
       io.stderr('Apply cancelled.\n');
       return EXIT.ok;
     }
-    const snapshot = await planned.host.readState();
+    // Under the lock, the state the plan was made from is the rollback snapshot. After a prompt
+    // (minutes may pass) the node is read again and the plan refused if its owned state moved.
+    const before = prompt ? await timings.phase('apply: re-read the node state after the prompt', () => unchangedSince(planned)) : planned.live;
     const fault = parseFault(io.env['IPVSC_TEST_FAULT']);
     const target = fault ? new FaultHost(planned.host, fault, () => process.kill(process.pid, 'SIGKILL')) : planned.host;
-    const result = await applyPlan(planned.plan, planned.desiredState, snapshot, target, (l) => io.stderr(l + '\n'));
+    const result = await applyPlan(planned.plan, planned.desiredState, before, target, (l) => io.stderr(l + '\n'), { timings, steps });
+    timings.note('apply: done');
     return report(result, steps.length, io);
   } finally {
     release();
   }
+}
+
+/** The node's state now, if its owned part is still what the plan was made from (Terraform's stale-plan check). */
+export async function unchangedSince(planned: Planned): Promise<CanonicalState> {
+  const parsed = parseSnapshot(await planned.host.readState());
+  if (!parsed.state) throw new UsageError(`cannot read the node's state again: ${parsed.diags.map((d) => d.summary).join('; ')}`);
+  if (ownedStateDigest(parsed.state, planned.desiredState) !== planned.plan.stateDigest) {
+    throw new UsageError('the node\'s state changed while the plan waited for approval; nothing was applied', 'run ipvsc apply again and review the new plan');
+  }
+  return parsed.state;
 }
 
 async function lock(args: ParsedArgs, io: Io): Promise<() => void> {
@@ -94,6 +113,8 @@ function report(r: ApplyResult, total: number, io: Io): number {
     if (line && payload[Number(line) - 1]) io.stderr(`  failing line ${line}: ${payload[Number(line) - 1]}\n`);
     const origins = [...new Set(f.step.changes.map((c) => c.origin).filter((o): o is string => !!o))].slice(0, 5);
     if (origins.length) io.stderr(`  from: ${origins.join(', ')}\n`);
+  } else if ('readBack' in f) {
+    io.stderr(`\nerror[APPLY_VERIFY_FAILED] the state could not be read back: ${f.readBack}\n`);
   } else {
     io.stderr(`\nerror[APPLY_VERIFY_FAILED] the state read back differs from the desired state in ${f.verify.changes.length} place(s), e.g. ${f.verify.changes.slice(0, 3).map((c) => `${c.action} ${c.kind} ${c.key}`).join('; ')}\n`);
   }
@@ -111,7 +132,7 @@ interface SavedPlan {
   readonly manifest?: Manifest;
 }
 
-async function fromSavedPlan(file: string, args: ParsedArgs, io: Io, host?: Host): Promise<Planned | { diags: [] }> {
+async function fromSavedPlan(file: string, args: ParsedArgs, io: Io, host: Host | undefined, timings: Timings): Promise<Planned | { diags: [] }> {
   let saved: SavedPlan;
   try {
     saved = JSON.parse(readFileSync(resolve(io.cwd, file), 'utf8')) as SavedPlan;
@@ -119,7 +140,7 @@ async function fromSavedPlan(file: string, args: ParsedArgs, io: Io, host?: Host
     throw new UsageError(`cannot read the saved plan ${file}: ${(e as Error).message}`);
   }
   if (saved.kind !== 'ipvsc-plan' || !saved.artifacts || !saved.manifest || !saved.state_digest) throw new UsageError(`${file} is not a plan saved by ipvsc plan -out`);
-  const h = host ?? hostFor(args, io, saved.node ?? '');
+  const h = host ?? hostFor(args, io, saved.node ?? '', timings);
   const snap = await h.readState();
   const parsed = parseSnapshot(snap);
   if (!parsed.state) return { diags: [] };

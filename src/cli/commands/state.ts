@@ -7,13 +7,14 @@ import { EXIT } from '../context.js';
 import { hostFor } from './plan.js';
 import { writeFilesAtomically } from '../write-outputs.js';
 import type { Host } from '../../host/host.js';
+import { EVERY_FILE } from '../../host/read-state.js';
 
 export async function runState(args: ParsedArgs, io: Io, host?: Host): Promise<number> {
   const [verb, dir] = args.positionals;
   if (verb !== 'save' || !dir) throw new UsageError('usage: ipvsc state save DIR');
   const nodeName = (args.kubeProxy.find((f) => f.name === 'hostname-override')?.value ?? '').toLowerCase();
   const h = host ?? hostFor({ ...args, own: new Map([...args.own].filter(([k]) => k !== 'state')) }, io, nodeName);
-  const snap = await h.readState();
+  const snap = await h.readState({ files: EVERY_FILE });
   const files = Object.fromEntries(Object.entries(snap).filter(([, v]) => v !== undefined)) as Record<string, string>;
   writeFilesAtomically(resolve(io.cwd, dir), files, [], 0o600);
   io.stderr(`saved ${Object.keys(files).length} files to ${dir}\n`);

@@ -3,7 +3,8 @@ import { hasErrors } from '../../diag/diagnostic.js';
 import type { ParsedArgs } from '../args.js';
 import type { Io } from '../context.js';
 import { EXIT } from '../context.js';
-import { compileFromArgs, printDiagnostics } from '../inputs.js';
+import { compileFromArgs } from '../inputs.js';
+import { printDiagnostics } from '../print-diagnostics.js';
 
 export function runValidate(args: ParsedArgs, io: Io): number {
   const res = compileFromArgs(args, io);

@@ -12,7 +12,7 @@ import { listCases, readFlags } from '../../helpers/cases.js';
 import { asOneFile, clusterArb, NODE_PORT_RANGE } from '../../helpers/arbitraries.js';
 import { parseArgs } from '../../../src/cli/args.js';
 import type { Io } from '../../../src/cli/context.js';
-import { loadAssets } from '../../../src/cli/context.js';
+import { loadAssets } from '../../../src/cli/inputs.js';
 import { buildManifest } from '../../../src/cli/manifest.js';
 import { computePlan } from '../../../src/cli/commands/plan.js';
 import { compileInputs } from '../../../src/pipeline/compile.js';

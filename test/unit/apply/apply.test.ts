@@ -1,0 +1,133 @@
+/**
+ * apply without a kernel (issue #5): the state read for the plan is the rollback snapshot, the
+ * read-back after the steps covers only what they touched, and every failure still rolls back.
+ * The node is simulated from the golden plan cases: 04's live state (Service default/api
+ * present) planned against 02's input (api removed) must end as 02's live state.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from '../../../src/cli/args.js';
+import type { Io } from '../../../src/cli/context.js';
+import { computePlan } from '../../../src/cli/commands/plan.js';
+import type { Planned } from '../../../src/cli/commands/plan.js';
+import { runApply, unchangedSince } from '../../../src/cli/commands/apply.js';
+import { applyPlan } from '../../../src/apply/apply.js';
+import { buildSteps } from '../../../src/apply/steps.js';
+import { UsageError } from '../../../src/diag/diagnostic.js';
+import { readFlags } from '../../helpers/cases.js';
+import { PLANS, SimHost, liveOf } from '../../helpers/sim-host.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'ipvsc-apply-'));
+const BEFORE = liveOf('04-service-removed');
+const AFTER = liveOf('02-no-changes');
+const argv = (cmd: string, c: string): string[] => [cmd, '-f', join(PLANS, c, 'input'), ...readFlags(join(PLANS, c))];
+let ran = 0;
+
+function io(): Io & { out: string[] } {
+  const out: string[] = [];
+  return { out, cwd: tmp, env: {}, stdout: (s) => void out.push(s), stderr: (s) => void out.push(s), readStdin: () => Buffer.from(''), isTTY: false };
+}
+
+async function planOn(host: SimHost, c = '04-service-removed'): Promise<Planned> {
+  const p = await computePlan(parseArgs(argv('plan', c)), io(), host);
+  if (!('plan' in p)) throw new Error(`cannot plan ${c}`);
+  return p;
+}
+
+test('apply reads the node once in full (the plan is also the rollback snapshot), then reads back only what the steps touched', async () => {
+  ran++;
+  const host = new SimHost((n) => (n === 0 ? BEFORE : AFTER));
+  const o = io();
+  const code = await runApply(parseArgs([...argv('apply', '04-service-removed'), '--lock-file', join(tmp, 'lock')]), o, host);
+  assert.is(code, 0, o.out.join(''));
+  // Steps: delete the virtual service, the address, the set entries; each subsystem is read
+  // back right after its last step.
+  assert.equal(host.events, ['read *', 'run ipvsadm', 'read ipvsadm.list', 'run ip', 'read kube-ipvs0.addr', 'run ipset', 'read ipset.save']);
+  assert.equal(host.reads, [
+    undefined,
+    { files: ['ipvsadm.list'], ipvsServices: [{ protocol: 'TCP', address: '10.96.0.30', port: 443 }] },
+    { files: ['kube-ipvs0.addr'] },
+    { files: ['ipset.save'], ipsets: ['KUBE-CLUSTER-IP', 'KUBE-IPVS-IPS'] },
+  ]);
+  assert.ok(host.commands.every((c) => c.mutating));
+});
+
+test('a read-back that still differs rolls back to the state the plan was made from', async () => {
+  ran++;
+  // The kernel ignores the steps: api is still there when read back.
+  const host = new SimHost(() => BEFORE);
+  const p = await planOn(host);
+  const r = await applyPlan(p.plan, p.desiredState, p.live, host, () => undefined);
+  assert.is(r.ok, false);
+  assert.ok(r.failure && 'verify' in r.failure);
+  assert.equal(r.failure.verify.changes.map((c) => `${c.action} ${c.kind} ${c.key}`), [
+    'delete virtual-server TCP/10.96.0.30:443',
+    'delete address 10.96.0.30/32',
+    'delete entry KUBE-CLUSTER-IP 10.96.0.30,tcp:443',
+    'delete entry KUBE-IPVS-IPS 10.96.0.30',
+  ]);
+  assert.is(r.rollback?.ok, true);
+});
+
+test('a read-back that fails rolls back; the rollback reads the whole node', async () => {
+  ran++;
+  const planHost = new SimHost(() => BEFORE);
+  const p = await planOn(planHost);
+  const n = buildSteps(p.plan, p.desiredState).length;
+  // Steps take effect; the rollback's commands restore the old state.
+  const host = new SimHost((k) => (k === 0 || k > n ? BEFORE : AFTER), { failNarrowReads: true });
+  const r = await applyPlan(p.plan, p.desiredState, p.live, host, () => undefined);
+  assert.is(r.ok, false);
+  assert.ok(r.failure && 'readBack' in r.failure);
+  assert.match(r.failure.readBack, /injected/);
+  assert.is(r.rollback?.ok, true);
+  assert.ok(host.commands.length > n, 'the rollback ran commands');
+  // The plan's read came before; three narrowed read-backs failed; then only full reads.
+  assert.is(host.reads.filter((q) => q !== undefined).length, 3);
+  assert.ok(host.reads.slice(3).every((q) => q === undefined), 'rollback reads are full reads');
+});
+
+test('a failing step rolls back', async () => {
+  ran++;
+  const planHost = new SimHost(() => BEFORE);
+  const p = await planOn(planHost);
+  const host = new SimHost((k) => (k === 0 || k > 1 ? BEFORE : AFTER));
+  const failing = { ...host, run: (c: Parameters<SimHost['run']>[0]) => host.run(c).then((r) => (host.commands.length === 1 ? { ...r, exitCode: 1, stderr: 'injected' } : r)), readState: host.readState.bind(host) };
+  const r = await applyPlan(p.plan, p.desiredState, p.live, failing, () => undefined);
+  assert.is(r.ok, false);
+  assert.is(r.stepsRun, 1);
+  assert.ok(r.failure && 'step' in r.failure);
+  assert.is(r.rollback?.ok, true);
+});
+
+test('one endpoint added: the read-back is that one virtual service, nothing else', async () => {
+  ran++;
+  const host = new SimHost((n) => (n === 0 ? liveOf('06-endpoint-added') : liveOf('02-no-changes')));
+  const p = await planOn(host, '06-endpoint-added');
+  const r = await applyPlan(p.plan, p.desiredState, p.live, host, () => undefined);
+  // 02's live state lacks the endpoint: the read-back finds exactly that real server missing.
+  assert.ok(r.failure && 'verify' in r.failure);
+  assert.equal(r.failure.verify.changes.map((c) => c.key), ['TCP/10.96.0.20:80 -> 10.244.3.8:8080']);
+  assert.equal(host.reads.filter((q) => q !== undefined), [{ files: ['ipvsadm.list'], ipvsServices: [{ protocol: 'TCP', address: '10.96.0.20', port: 80 }] }]);
+});
+
+test('after a prompt, a node whose owned state moved is refused; an unmoved one is re-read', async () => {
+  ran++;
+  const p = await planOn(new SimHost(() => BEFORE));
+  const same = await unchangedSince({ ...p, host: new SimHost(() => BEFORE) });
+  assert.equal(same.ipvs, p.live.ipvs);
+  try {
+    await unchangedSince({ ...p, host: new SimHost(() => AFTER) });
+    assert.unreachable('a moved node must be refused');
+  } catch (e) {
+    assert.instance(e, UsageError);
+    assert.match((e as Error).message, /changed while the plan waited for approval/);
+  }
+});
+
+test('ran every case', () => assert.ok(ran >= 6, `ran ${ran}`));
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+test.run();

@@ -1,0 +1,80 @@
+/**
+ * apply's read-back (apply/verify.ts): the query names only what a plan touched, and the check
+ * compares only the touched keys, so drift elsewhere neither fails an apply nor is read.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { parseArgs } from '../../../src/cli/args.js';
+import { computePlan } from '../../../src/cli/commands/plan.js';
+import type { Planned } from '../../../src/cli/commands/plan.js';
+import { MAX_SERVICES_READ_ONE_BY_ONE, readBackQuery, restrictDesired, restrictReadBack, touchedBy } from '../../../src/apply/verify.js';
+import { makePlan } from '../../../src/plan/make-plan.js';
+import type { Change } from '../../../src/plan/types.js';
+import type { StateSnapshot } from '../../../src/state/snapshot.js';
+import { readFlags } from '../../helpers/cases.js';
+import { PLANS, SimHost, liveOf } from '../../helpers/sim-host.js';
+
+let ran = 0;
+const io = { cwd: PLANS, env: {}, stdout: () => undefined, stderr: () => undefined, readStdin: () => Buffer.from(''), isTTY: false };
+async function planOf(c: string, live: StateSnapshot): Promise<Planned> {
+  const p = await computePlan(parseArgs(['plan', '-f', join(PLANS, c, 'input'), ...readFlags(join(PLANS, c))]), io, new SimHost(() => live));
+  if (!('plan' in p)) throw new Error(`cannot plan ${c}`);
+  return p;
+}
+const rs = (key: string): Change => ({ subsystem: 'ipvs', action: 'update', kind: 'real-server', key, before: 'weight 0', after: 'weight 1' });
+
+test('an empty node: every subsystem is read back; sets and tables whole, the two services one by one', async () => {
+  ran++;
+  const p = await planOf('01-empty-node', {});
+  const t = touchedBy(p.plan.changes);
+  assert.is(t.link, true);
+  assert.is(t.ipsets.size, 17);
+  assert.equal(readBackQuery(t), {
+    files: ['sysctl.txt', 'kube-ipvs0.addr', 'ipset.save', 'ipvsadm.list', 'iptables.save'],
+    ipvsServices: [{ protocol: 'UDP', address: '10.96.0.10', port: 53 }, { protocol: 'TCP', address: '10.96.0.20', port: 80 }],
+    tables: ['filter', 'nat'],
+  });
+});
+
+test(`more than ${MAX_SERVICES_READ_ONE_BY_ONE} services: one dump of the IPVS table instead`, () => {
+  ran++;
+  const changes = Array.from({ length: MAX_SERVICES_READ_ONE_BY_ONE + 1 }, (_, i) => rs(`TCP/10.96.0.${i}:80 -> 10.244.0.1:80`));
+  assert.equal(readBackQuery(touchedBy([...changes, rs('UDP/[fd00::1]:53 -> [fd00::2]:53')])), { files: ['ipvsadm.list'] });
+  assert.equal(readBackQuery(touchedBy([rs('UDP/[fd00::1]:53 -> [fd00::2]:53')])), { files: ['ipvsadm.list'], ipvsServices: [{ protocol: 'UDP', address: 'fd00::1', port: 53 }] });
+});
+
+test('only the touched keys are compared: drift elsewhere passes, a touched key that differs fails', async () => {
+  ran++;
+  const live = liveOf('02-no-changes');
+  const p = await planOf('02-no-changes', live);
+  const touched = touchedBy([rs('TCP/10.96.0.20:80 -> 10.244.1.5:8080')]);
+  const check = (snap: StateSnapshot): readonly Change[] => makePlan(restrictDesired(p.desiredState, touched), restrictReadBack(snap, touched, p.desiredState, p.live.node)).changes;
+  // Drift outside the touched keys: another service's real server, a set entry, a chain.
+  const drift: StateSnapshot = {
+    ...live,
+    'ipvsadm.save': live['ipvsadm.save']!.replace('-r 10.244.1.7:53 -m -w 1', '-r 10.244.1.7:53 -m -w 5'),
+    'ipset.save': live['ipset.save']! + 'add KUBE-CLUSTER-IP 10.99.99.99,tcp:99\n',
+    'iptables.save': live['iptables.save']!.replace(/^COMMIT$/m, '-A KUBE-SERVICES -j RETURN\nCOMMIT'),
+  };
+  assert.equal(check(drift), []);
+  // The touched service differs (its other real server too: the whole service is compared).
+  const bad = { ...live, 'ipvsadm.save': live['ipvsadm.save']!.replace('-r 10.244.2.6:8080 -m -w 1', '-r 10.244.2.6:8080 -m -w 3') };
+  assert.equal(check(bad).map((c) => `${c.action} ${c.key}`), ['update TCP/10.96.0.20:80 -> 10.244.2.6:8080']);
+  // The touched service is gone.
+  const gone = { ...live, 'ipvsadm.save': '-A -u 10.96.0.10:53 -s rr\n' };
+  assert.equal(check(gone).map((c) => `${c.action} ${c.kind} ${c.key}`)[0], 'create virtual-server TCP/10.96.0.20:80');
+});
+
+test('kube-ipvs0: an absent read-back file means the link is gone', async () => {
+  ran++;
+  const live = liveOf('02-no-changes');
+  const p = await planOf('02-no-changes', live);
+  const touched = touchedBy([{ subsystem: 'kube-ipvs0', action: 'create', kind: 'link', key: 'kube-ipvs0' }]);
+  const check = (snap: StateSnapshot): string[] => makePlan(restrictDesired(p.desiredState, touched), restrictReadBack(snap, touched, p.desiredState, p.live.node)).changes.map((c) => `${c.action} ${c.kind}`);
+  assert.equal(check({ 'kube-ipvs0.addr': '' }), []);
+  assert.equal(check({}), ['create link']);
+});
+
+test('ran every case', () => assert.ok(ran >= 4, `ran ${ran}`));
+test.run();

@@ -1,0 +1,157 @@
+/**
+ * What the live host runs to read the node (issue #5): a full read runs each tool once (kube-ipvs0's
+ * addresses come out of the one `ip -o addr show`, the sysctls out of one `sysctl -e`), and a
+ * query runs only the narrowed reads apply's verification asks for. The tools are faked with the
+ * recorded outputs of test/fixtures/tool-output/.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command, CommandResult } from '../../../src/host/host.js';
+import { commandText } from '../../../src/host/host.js';
+import { EVERY_FILE, readStateWith } from '../../../src/host/read-state.js';
+import { RecordedHost } from '../../../src/host/recorded-host.js';
+import { parseSnapshot } from '../../../src/state/canonical.js';
+
+const FIX = join(import.meta.dirname, '..', '..', 'fixtures', 'tool-output');
+/** A fixture's stdout (the files hold `## stdout` / `## stderr` sections, or plain output). */
+function stdoutOf(rel: string): string {
+  const t = readFileSync(join(FIX, rel), 'utf8');
+  const m = /## stdout\n([\s\S]*?)(?:## stderr|$)/.exec(t);
+  return m ? m[1]! : t;
+}
+const ALL_ADDR = stdoutOf('ip/addr-all-oneline.txt');
+const KUBE_ADDR = stdoutOf('ip/addr-kube-ipvs0-oneline.txt');
+let ran = 0;
+
+type Answer = Partial<CommandResult> | undefined;
+function fakeRun(answers: Record<string, Answer>): { run: (c: Command) => Promise<CommandResult>; ran: string[] } {
+  const ranCmds: string[] = [];
+  return {
+    ran: ranCmds,
+    run: (c) => {
+      const text = commandText(c);
+      ranCmds.push(text);
+      const a = text in answers ? answers[text] : { exitCode: 0, stdout: '' };
+      return Promise.resolve({ exitCode: 0, stdout: '', stderr: '', ...(a ?? { exitCode: 1, stderr: 'not found' }) });
+    },
+  };
+}
+
+test('fixtures are the ones expected', () => {
+  ran++;
+  assert.match(ALL_ADDR, /kube-ipvs0/);
+  assert.match(ALL_ADDR, /eth0/);
+  assert.ok(KUBE_ADDR.split('\n').filter(Boolean).every((l) => /^\d+: kube-ipvs0 /.test(l)));
+});
+
+test('a plan\'s read runs each tool once: one IPVS dump (-Ln), kube-ipvs0.addr cut out of `ip -o addr show`', async () => {
+  ran++;
+  const f = fakeRun({
+    'ip -o addr show': { stdout: ALL_ADDR },
+    'ip -o link show dev kube-ipvs0': { stdout: '5: kube-ipvs0: <BROADCAST,NOARP> mtu 1500 qdisc noop state DOWN\n' },
+    'uname -r': { stdout: '6.1.0-56-amd64\n' },
+    'sysctl -e net.ipv4.vs.conntrack net.ipv4.vs.conn_reuse_mode net.ipv4.vs.expire_nodest_conn net.ipv4.vs.expire_quiescent_template net.ipv4.ip_forward net.ipv4.conf.all.arp_ignore net.ipv4.conf.all.arp_announce':
+      { stdout: 'net.ipv4.vs.conntrack = 1\nnet.ipv4.ip_forward = 1\nnet.ipv4.conf.all.arp_announce = 2\n' },
+  });
+  const snap = await readStateWith(f.run, 'node-a');
+  assert.equal([...f.ran].sort(), [
+    'ip -o addr show', 'ip -o link show dev kube-ipvs0', 'ip6tables-save', 'ipset save', 'iptables-save',
+    'ipvsadm -L --timeout', 'ipvsadm -Ln',
+    'sysctl -e net.ipv4.vs.conntrack net.ipv4.vs.conn_reuse_mode net.ipv4.vs.expire_nodest_conn net.ipv4.vs.expire_quiescent_template net.ipv4.ip_forward net.ipv4.conf.all.arp_ignore net.ipv4.conf.all.arp_announce',
+    'uname -r',
+  ]);
+  assert.is(snap['kube-ipvs0.addr'], KUBE_ADDR);
+  assert.is(snap['sysctl.txt'], 'net/ipv4/vs/conntrack = 1\nnet/ipv4/ip_forward = 1\nnet/ipv4/conf/all/arp_announce = 2\n');
+  const node = JSON.parse(snap['node.json']!) as { kernel: string; kubeIpvs0Exists: boolean; interfaces: { name: string }[] };
+  assert.is(node.kernel, '6.1.0-56-amd64');
+  assert.is(node.kubeIpvs0Exists, true);
+  assert.not.ok(node.interfaces.some((i) => i.name === 'kube-ipvs0'));
+  const state = parseSnapshot(snap).state!;
+  assert.is(state.kubeIpvs0.addresses.length, KUBE_ADDR.split('\n').filter(Boolean).length);
+});
+
+test('state save names every file: ipvsadm -Sn is read too', async () => {
+  ran++;
+  const f = fakeRun({ 'ipvsadm -Sn': { stdout: stdoutOf('ipvsadm/save-Sn.txt') }, 'ipvsadm -Ln': { stdout: stdoutOf('ipvsadm/list-Ln.txt') } });
+  const snap = await readStateWith(f.run, 'n', { files: EVERY_FILE });
+  assert.ok(f.ran.includes('ipvsadm -Sn'));
+  assert.ok(snap['ipvsadm.save'] && snap['ipvsadm.list']);
+});
+
+test('a snapshot holding only ipvsadm -Ln plans the same IPVS table as one with -Sn', () => {
+  ran++;
+  const both = parseSnapshot({ 'ipvsadm.save': stdoutOf('ipvsadm/save-Sn.txt'), 'ipvsadm.list': stdoutOf('ipvsadm/list-Ln.txt') }).state!;
+  const listOnly = parseSnapshot({ 'ipvsadm.list': stdoutOf('ipvsadm/list-Ln.txt') }).state!;
+  const strip = (s: typeof both): unknown => s.ipvs.map((v) => ({ ...v, realServers: v.realServers.map((r) => ({ address: r.address, port: r.port, weight: r.weight, method: r.method })) }));
+  assert.ok(listOnly.ipvs.length > 5);
+  assert.equal(strip(listOnly), strip(both));
+  assert.equal([...listOnly.conns!.conns], [...both.conns!.conns]);
+});
+
+test('no kube-ipvs0 link: kube-ipvs0.addr is absent, as `ip -o addr show dev kube-ipvs0` (exit 1) leaves it', async () => {
+  ran++;
+  const f = fakeRun({ 'ip -o addr show': { stdout: '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n' }, 'ip -o link show dev kube-ipvs0': undefined });
+  const snap = await readStateWith(f.run, 'node-a');
+  assert.is(snap['kube-ipvs0.addr'], undefined);
+  assert.is((JSON.parse(snap['node.json']!) as { kubeIpvs0Exists: boolean }).kubeIpvs0Exists, false);
+});
+
+test('sysctl -e failing: the sysctls are read one by one', async () => {
+  ran++;
+  // ip_vs not loaded and no -e: only the two non-IPVS keys answer.
+  const f = fakeRun({
+    'sysctl -e net.ipv4.vs.conntrack net.ipv4.vs.conn_reuse_mode net.ipv4.vs.expire_nodest_conn net.ipv4.vs.expire_quiescent_template net.ipv4.ip_forward net.ipv4.conf.all.arp_ignore net.ipv4.conf.all.arp_announce': undefined,
+    'sysctl -n net.ipv4.vs.conntrack': undefined, 'sysctl -n net.ipv4.vs.conn_reuse_mode': undefined, 'sysctl -n net.ipv4.vs.expire_nodest_conn': undefined,
+    'sysctl -n net.ipv4.vs.expire_quiescent_template': undefined, 'sysctl -n net.ipv4.conf.all.arp_announce': undefined,
+    'sysctl -n net.ipv4.ip_forward': { stdout: '1\n' }, 'sysctl -n net.ipv4.conf.all.arp_ignore': { stdout: '0\n' },
+  });
+  const snap = await readStateWith(f.run, 'n', { files: ['sysctl.txt'] });
+  assert.is(f.ran.filter((c) => c.startsWith('sysctl -n')).length, 7);
+  assert.is(snap['sysctl.txt'], 'net/ipv4/ip_forward = 1\nnet/ipv4/conf/all/arp_ignore = 0\n');
+});
+
+test('a narrowed read runs only what it names: one ipvsadm -Ln per service, one ipset save per set, one iptables-save -t per table', async () => {
+  ran++;
+  const list = stdoutOf('ipvsadm/list-Ln-one-service.txt');
+  const f = fakeRun({
+    'ipvsadm -Ln -t 10.20.30.41:80': { stdout: list },
+    'ipvsadm -Ln -u \'[2020::1]:53\'': { exitCode: 1, stderr: 'No such service\n' },
+    'ipset save KUBE-CLUSTER-IP': { stdout: 'create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536\nadd KUBE-CLUSTER-IP 10.96.0.20,tcp:80\n' },
+    'ipset save KUBE-GONE': { exitCode: 1, stderr: 'ipset v7.17: The set with the given name does not exist\n' },
+    'iptables-save -t nat': { stdout: '*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n' },
+  });
+  const snap = await readStateWith(f.run, 'n', {
+    files: ['ipvsadm.list', 'ipset.save', 'iptables.save', 'kube-ipvs0.addr'],
+    ipvsServices: [{ protocol: 'TCP', address: '10.20.30.41', port: 80 }, { protocol: 'UDP', address: '2020::1', port: 53 }],
+    ipsets: ['KUBE-CLUSTER-IP', 'KUBE-GONE'],
+    tables: ['nat'],
+  });
+  assert.equal([...f.ran].sort(), ['ip -o addr show dev kube-ipvs0', 'ipset save KUBE-CLUSTER-IP', 'ipset save KUBE-GONE', 'iptables-save -t nat', 'ipvsadm -Ln -t 10.20.30.41:80', 'ipvsadm -Ln -u \'[2020::1]:53\'']);
+  assert.equal(Object.keys(snap), ['ipvsadm.list', 'ipset.save', 'iptables.save', 'kube-ipvs0.addr']);
+  assert.is(snap['ipvsadm.list'], list);
+  assert.match(snap['ipset.save']!, /^create KUBE-CLUSTER-IP/);
+});
+
+test('a narrowed read that fails for another reason than absence throws', async () => {
+  ran++;
+  const f = fakeRun({ 'ipvsadm -Ln -t 10.20.30.41:80': { exitCode: 2, stderr: 'Memory allocation problem\n' } });
+  try {
+    await readStateWith(f.run, 'n', { files: ['ipvsadm.list'], ipvsServices: [{ protocol: 'TCP', address: '10.20.30.41', port: 80 }] });
+    assert.unreachable('must throw');
+  } catch (e) {
+    assert.match((e as Error).message, /ipvsadm -Ln -t 10.20.30.41:80 exited 2: Memory allocation problem/);
+  }
+});
+
+test('a recorded host answers a query with the whole files it names (and ipvsadm.save for services)', async () => {
+  ran++;
+  const h = new RecordedHost({ 'ipvsadm.save': '-A -t 10.0.0.1:80 -s rr\n', 'ipset.save': 'x', 'iptables.save': 'y', 'node.json': '{}' });
+  assert.equal(await h.readState({ files: ['ipset.save'], ipsets: ['KUBE-CLUSTER-IP'] }), { 'ipset.save': 'x' });
+  assert.equal(await h.readState({ files: ['ipvsadm.list'], ipvsServices: [{ protocol: 'TCP', address: '10.0.0.1', port: 80 }] }), { 'ipvsadm.save': '-A -t 10.0.0.1:80 -s rr\n' });
+  assert.is(Object.keys(await h.readState()).length, 4);
+});
+
+test('ran every case', () => assert.ok(ran >= 9, `ran ${ran}`));
+test.run();
