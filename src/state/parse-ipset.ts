@@ -215,7 +215,7 @@ const NET = 3;
 const BITMAP_PORT = 4;
 const BITS = [0, 32, 18, 38, 17];
 const SHIFT = new Float64Array(BITS.map((b) => 2 ** b));
-const KIND_CODE: Readonly<Record<string, number>> = { ip: IP, port: PORT, net: NET };
+const KIND_CODE: ReadonlyMap<string, number> = new Map([['ip', IP], ['port', PORT], ['net', NET]]);
 /** fieldNumber: the field is canonical but has no sort number (IPv6, a port above 65535). */
 const NO_NUMBER = -2;
 
@@ -243,7 +243,7 @@ class SetShape {
   constructor(readonly set: LiveIpSet) {
     this.kinds = kindsOf(set.type);
     this.bitmapPort = set.type.startsWith('bitmap:port');
-    this.codes = this.bitmapPort ? [BITMAP_PORT] : this.kinds.map((k) => KIND_CODE[k] ?? 0);
+    this.codes = this.bitmapPort ? [BITMAP_PORT] : this.kinds.map((k) => KIND_CODE.get(k) ?? 0);
     if (this.codes.includes(0)) this.codes = [];
     for (let k = 0, used = 52; k < this.codes.length; k++) {
       const bits = BITS[this.codes[k]!]!;

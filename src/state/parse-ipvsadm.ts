@@ -26,12 +26,14 @@ interface HostPort {
 function parseHostPort(s: string, start = 0, end = s.length): HostPort | null {
   let host: string;
   let colon: number;
+  hostPortWasCanonical = false;
   if (s.charCodeAt(start) === 91) { // '['
     colon = start; // the first `]:`
     do colon = indexIn(s, 93, colon + 1, end); while (colon < end && s.charCodeAt(colon + 1) !== 58);
     if (++colon >= end) return null;
     if (isCanonicalV6(s, start + 1, colon - 1)) {
       const port = portAt(s, colon + 1, end);
+      hostPortWasCanonical = port >= 0 && (end - colon === 2 || s.charCodeAt(colon + 1) !== 48);
       return port < 0 ? null : { address: s.slice(start + 1, colon - 1), port };
     }
     host = s.slice(start + 1, colon - 1);
@@ -40,6 +42,7 @@ function parseHostPort(s: string, start = 0, end = s.length): HostPort | null {
     if (colon < start || s.indexOf(':', start) !== colon) return null;
     if (isCanonicalV4(s, start, colon)) {
       const port = portAt(s, colon + 1, end);
+      hostPortWasCanonical = port >= 0 && (end - colon === 2 || s.charCodeAt(colon + 1) !== 48);
       return port < 0 ? null : { address: s.slice(start, colon), port };
     }
     host = s.slice(start, colon);
@@ -49,6 +52,9 @@ function parseHostPort(s: string, start = 0, end = s.length): HostPort | null {
   if (!ip || port < 0) return null;
   return { address: ip.text, port };
 }
+
+/** Whether the last parseHostPort read text that is its own canonical form (`rsKey` of the result). */
+let hostPortWasCanonical = false;
 
 /** `/^\d{1,5}$/` and ≤ 65535 → the port; else -1. */
 function portAt(s: string, start: number, end: number): number {
@@ -113,14 +119,14 @@ const PROTO_RANK: Record<LiveProtocol, number> = { TCP: 0, UDP: 1, SCTP: 2 };
  */
 function sortServices(vs: LiveVirtualServer[]): LiveVirtualServer[] {
   for (const v of vs) sortServers(v.realServers);
-  const keyed = vs.map((v) => {
-    if (v.fwmark !== undefined) return { v, k: '', n: 0 };
-    const tail = v.port * 4 + PROTO_RANK[v.protocol];
-    const v4 = canonicalV4(v.address);
-    if (v4 >= 0) return { v, k: '4', n: v4 * 262144 + tail };
-    const k = addrKey(v.address);
-    return k.startsWith('4') ? { v, k: '4', n: parseInt(k.slice(1), 16) * 262144 + tail } : { v, k, n: tail };
-  });
+  const keyed = vs.map(serviceSortKey);
+  // already in order (our own artifacts): nothing to sort; fwmark services: the full comparator
+  let ordered = true;
+  for (let i = 1; i < keyed.length && ordered; i++) {
+    const [a, b] = [keyed[i - 1]!, keyed[i]!];
+    ordered = a.v.fwmark === undefined && b.v.fwmark === undefined && (a.k < b.k || (a.k === b.k && a.n <= b.n));
+  }
+  if (ordered) return vs;
   keyed.sort(({ v: a, k: ka, n: na }, { v: b, k: kb, n: nb }) => {
     if ((a.fwmark !== undefined) !== (b.fwmark !== undefined)) return a.fwmark !== undefined ? 1 : -1;
     if (a.fwmark !== undefined && b.fwmark !== undefined) return a.fwmark - b.fwmark || a.address.localeCompare(b.address);
@@ -128,6 +134,15 @@ function sortServices(vs: LiveVirtualServer[]): LiveVirtualServer[] {
   });
   keyed.forEach((x, i) => (vs[i] = x.v));
   return vs;
+}
+
+function serviceSortKey(v: LiveVirtualServer): { v: LiveVirtualServer; k: string; n: number } {
+  if (v.fwmark !== undefined) return { v, k: '', n: 0 };
+  const tail = v.port * 4 + PROTO_RANK[v.protocol];
+  const v4 = canonicalV4(v.address);
+  if (v4 >= 0) return { v, k: '4', n: v4 * 262144 + tail };
+  const k = addrKey(v.address);
+  return k.startsWith('4') ? { v, k: '4', n: parseInt(k.slice(1), 16) * 262144 + tail } : { v, k, n: tail };
 }
 
 /**
@@ -165,6 +180,10 @@ export function parseIpvsadmSave(text: string): LiveVirtualServer[] {
   }
   return sortServices([...p.byKey.values()]);
 }
+
+/** The key of a service in SaveParser.byKey: how ipvsadm -S writes it, `-t 10.96.0.20:6379` (fwmark services: vsKey). */
+const serviceKey = (protocol: LiveProtocol, hp: HostPort): string => `${SWITCH[protocol]} ${rsKey(hp)}`;
+const SWITCH: Record<LiveProtocol, string> = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' };
 
 const OP_ADD_VS = 65; // -A
 const OP_ADD_RS = 97; // -a
@@ -269,7 +288,9 @@ class SaveParser {
     for (let i = sp + 4; i < end; i++) if (isWs(text.charCodeAt(i))) return false;
     const hp = parseHostPort(text, svc, sp);
     if (!hp) return false;
-    this.addService(vsKey({ protocol, address: hp.address, port: hp.port }), {
+    // the key as written (`-t 10.96.0.20:6379`, one slice) when that is serviceKey's text
+    const key = hostPortWasCanonical && sp - sw === SWITCH[protocol].length + 1 + sp - svc ? text.slice(sw, sp) : serviceKey(protocol, hp);
+    this.addService(key, {
       protocol, address: hp.address, port: hp.port, scheduler: text.slice(sp + 4, end), flags: [], timeout: 0, realServers: [],
     }, `-a ${text.slice(sw, sp)} `);
     return true;
@@ -345,9 +366,7 @@ class SaveParser {
   private finish(op: number): void {
     const { fwmark, v6, addr, protocol } = this;
     if (addr === null && fwmark === undefined) this.fail('no service (-t/-u/--sctp-service/-f)');
-    const key = fwmark !== undefined
-      ? vsKey({ protocol: 'TCP', address: v6 ? '::' : '', port: 0, fwmark })
-      : vsKey({ protocol, address: addr!.address, port: addr!.port });
+    const key = fwmark !== undefined ? vsKey({ protocol: 'TCP', address: v6 ? '::' : '', port: 0, fwmark }) : serviceKey(protocol, addr!);
     if (op === OP_ADD_RS) {
       this.addRealServer(this.byKey.get(key) ?? this.fail('real server before its virtual service'));
       return;
@@ -370,9 +389,11 @@ class SaveParser {
 
   /** A service of an -A line; `prefix`: how its -a lines begin ('' unknown, null: not recorded). */
   private addService(key: string, vs: LiveVirtualServer, prefix: string | null): void {
-    if (this.byKey.has(key)) this.fail('duplicate virtual service');
+    const { byKey } = this;
+    const size = byKey.size;
+    // (set first: one lookup; on a duplicate the parse fails, the map with it)
+    if (byKey.set(key, vs).size === size) this.fail('duplicate virtual service');
     if (!vs.scheduler) this.fail('no scheduler (-s)');
-    this.byKey.set(key, vs);
     if (prefix === null) return;
     this.lastVs = vs;
     this.lastPrefix = prefix;

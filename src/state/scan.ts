@@ -1,8 +1,10 @@
 /**
  * Allocation-light helpers for the tool-output parsers (a 10k-Service node prints ~130k lines):
- * whitespace tokenising without a regex per line, and a fast path for IPv4 text that is already
- * canonical (what parseIp would give back unchanged), so the common case skips parseIp.
- * Pure; every helper agrees exactly with the slower spelling it replaces (named on each).
+ * whitespace tokenising without a regex per line (as token bounds or strings), digit runs, and
+ * address text that is already canonical (what parseIp would give back unchanged: IPv4 and
+ * IPv6) recognised in place, with sort keys, so the common case never calls parseIp.
+ * Pure; every helper agrees exactly with the slower spelling it replaces (named on each;
+ * test/unit/state/scan.test.ts checks them against it).
  */
 import { parseIp } from '../model/net.js';
 
@@ -69,12 +71,6 @@ export function splitWs(s: string, out: string[], start = 0, end = s.length): nu
   }
   out.length = n;
   return n;
-}
-
-/** Index of the first non-whitespace char in [start, end), or `end`. */
-export function skipWs(s: string, start: number, end: number): number {
-  while (start < end && isWs(s.charCodeAt(start))) start++;
-  return start;
 }
 
 /**
