@@ -2,11 +2,12 @@
  * A plan → the ordered kernel commands that carry it out. Pure, so `apply --dry-run` prints
  * exactly what would run and tests can check the order without a kernel.
  *
- * Order never black-holes traffic (issue #4): sysctls (one command) and the kube-ipvs0 link; new sets and
- * entries; IPVS services and real servers added or edited in place (-E/-e, never delete+add);
- * new addresses bound; iptables one table per restore (each table commits atomically; the nft
- * backend commits tables separately, so one table per process keeps failures per table);
- * deletions last: stale rules and jumps, real servers, virtual services, addresses, set entries.
+ * Order never black-holes traffic (issue #4): sysctls (one command) and the kube-ipvs0 link; new
+ * sets and entries; IPVS services and real servers added or edited in place (-E/-e, never
+ * delete+add); iptables one table per restore (each table commits atomically; the nft backend
+ * commits tables separately, so one table per process keeps failures per table); new addresses
+ * bound; deletions last: stale rules and jumps, real servers, virtual services, addresses, set
+ * entries.
  */
 import type { Family } from '../model/net.js';
 import { KUBE_CHAINS } from '../model/names.js';
@@ -30,11 +31,12 @@ const hp = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : 
 const vsRef = (v: Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>): string => `${protocolSwitch(v.protocol)} ${hp(v.address, v.port)}`;
 const vsOpts = (v: LiveVirtualServer): string => `-s ${v.scheduler}${v.flags.length ? ` -b ${v.flags.join(',')}` : ''}${v.timeout ? ` -p ${v.timeout}` : ''}`;
 
-/** `TCP/10.0.0.1:80 -> 10.1.1.1:8080` → [vsKey, rs address, rs port] */
+/** `TCP/10.0.0.1:80 -> 10.1.1.1:8080`, `… -> [fd00::1]:80` → [vsKey, rs address, rs port] */
 function splitRsKey(key: string): [string, string, number] {
-  const [vs, rs] = key.split(' -> ') as [string, string];
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(rs)!;
-  return [vs, m[1]!, Number(m[2])];
+  const arrow = key.indexOf(' -> ');
+  const colon = key.lastIndexOf(':');
+  const bracketed = key.charCodeAt(arrow + 4) === 91; // '['
+  return [key.slice(0, arrow), key.slice(arrow + (bracketed ? 5 : 4), bracketed ? colon - 1 : colon), Number(key.slice(colon + 1))];
 }
 
 function setCreate(s: LiveIpSet): string {
@@ -43,15 +45,19 @@ function setCreate(s: LiveIpSet): string {
 
 export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
   const steps: Step[] = [];
-  // One pass to bucket by subsystem: a full apply has ~10^5 changes, and each step filters them.
-  const bySubsystem = new Map<Change['subsystem'], Change[]>();
+  // One pass to bucket by subsystem and action (plan order kept): a full apply has ~10^5
+  // changes, and each step would otherwise filter them all.
+  const buckets = new Map<string, Change[]>();
   for (const c of plan.changes) {
-    const list = bySubsystem.get(c.subsystem);
+    const k = `${c.subsystem} ${c.action}`;
+    const list = buckets.get(k);
     if (list) list.push(c);
-    else bySubsystem.set(c.subsystem, [c]);
+    else buckets.set(k, [c]);
   }
-  const by = (sub: Change['subsystem'], act?: Change['action'], kind?: string): Change[] =>
-    (bySubsystem.get(sub) ?? []).filter((c) => (!act || c.action === act) && (!kind || c.kind === kind));
+  const by = (sub: Change['subsystem'], act?: Change['action'], kind?: string): Change[] => {
+    const list = act ? (buckets.get(`${sub} ${act}`) ?? []) : (['create', 'update', 'delete'] as const).flatMap((a) => buckets.get(`${sub} ${a}`) ?? []);
+    return kind ? list.filter((c) => c.kind === kind) : list;
+  };
   const iptables = by('iptables');
   const desiredVs = new Map(desired.ipvs.map((v) => [vsKey(v), v]));
   const desiredSets = new Map(desired.ipsets.map((s) => [s.name, s]));
@@ -74,10 +80,8 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
   for (const c of [...by('ipset', 'create'), ...by('ipset', 'update')]) {
     setChanges.push(c);
     if (c.kind === 'set' && c.action === 'create') setLines.push(setCreate(desiredSets.get(c.key)!));
-    else if (c.kind === 'entry') {
-      const [name, entry] = c.key.split(' ') as [string, string];
-      setLines.push(`add ${name} ${entry}`);
-    } else if (c.kind === 'set' && c.action === 'update') {
+    else if (c.kind === 'entry') setLines.push(`add ${c.key}`); // key: `SET ENTRY`
+    else if (c.kind === 'set' && c.action === 'update') {
       const s = desiredSets.get(c.key)!;
       const tmp = `ipvsc-swap-${steps.length}`.slice(0, 31);
       setLines.push(`create ${tmp} ${s.type} ${s.options}`.trimEnd(), ...s.entries.map((e) => `add ${tmp} ${e}`), `swap ${tmp} ${s.name}`, `destroy ${tmp}`);
@@ -103,17 +107,21 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
   }
   if (ipvsAdd.length) steps.push({ name: 'ipvs: add and edit virtual and real servers', command: { tool: 'ipvsadm', args: ['-R'], input: ipvsAdd.join('\n') + '\n', mutating: true }, changes: ipvsAddChanges });
 
-  // 5. new addresses on kube-ipvs0 (after the services exist, so traffic to them is handled).
-  const addAddr = by('kube-ipvs0', 'create', 'address');
-  if (addAddr.length) steps.push({ name: 'kube-ipvs0: add addresses', command: { tool: 'ip', args: ['-batch', '-'], input: addAddr.map((c) => `addr add ${c.key} dev kube-ipvs0`).join('\n') + '\n', mutating: true }, changes: addAddr });
-
-  // 6. iptables: one restore per family and table; declared chains are rewritten whole.
+  // 5. iptables: one restore per family and table; declared chains are rewritten whole. Before the
+  // new addresses: the kernel checks each `-m ipvs` rule (KUBE-IPVS-OUT-FILTER) in time that grows
+  // with the node's local addresses (10k Services: 784 such rules load in ~2 s on an empty
+  // kube-ipvs0, ~60 s once its 12k addresses are bound); the rules only match through sets and
+  // IPVS, so a VIP bound after them is filtered from its first packet.
   for (const fam of ['IPv4', 'IPv6'] as const) {
     for (const table of ['nat', 'filter'] as const) {
       const step = iptablesStep(iptables, desired, fam, table);
       if (step) steps.push(step);
     }
   }
+
+  // 6. new addresses on kube-ipvs0 (after the services exist, so traffic to them is handled).
+  const addAddr = by('kube-ipvs0', 'create', 'address');
+  if (addAddr.length) steps.push({ name: 'kube-ipvs0: add addresses', command: { tool: 'ip', args: ['-batch', '-'], input: addAddr.map((c) => `addr add ${c.key} dev kube-ipvs0`).join('\n') + '\n', mutating: true }, changes: addAddr });
 
   // 7. deletions, last: rules first (they reference sets), then IPVS, addresses, set entries.
   for (const fam of ['IPv4', 'IPv6'] as const) {
