@@ -291,10 +291,12 @@ if (runVm) {
 function parseResultLines(text) {
   return text.split('\n').filter((l) => l.startsWith('RESULT ')).map((l) => {
     const row = { label: '' };
-    for (const tok of l.slice(7).trim().split(/\s+/)) {
+    const toks = l.slice(7).trim().split(/\s+/);
+    // A leading word without '=' names the row (c1, c2); other bare words are comments.
+    if (toks[0] && !toks[0].includes('=')) row.label = toks.shift();
+    for (const tok of toks) {
       const eq = tok.indexOf('=');
-      if (eq < 0) row.label = tok;
-      else row[tok.slice(0, eq)] = Number.isFinite(Number(tok.slice(eq + 1))) ? Number(tok.slice(eq + 1)) : tok.slice(eq + 1);
+      if (eq > 0) row[tok.slice(0, eq)] = Number.isFinite(Number(tok.slice(eq + 1))) ? Number(tok.slice(eq + 1)) : tok.slice(eq + 1);
     }
     return row;
   });
