@@ -78,25 +78,7 @@ export function splitWs(s: string, out: string[], start = 0, end = s.length): nu
  * prints (no leading zeros, each part ≤ 255): then parseIp(text).text === text.
  */
 export function isCanonicalV4(s: string, start = 0, end = s.length): boolean {
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) { // '.'
-      if (digits === 0 || dots === 3) return false;
-      part = 0;
-      digits = 0;
-      dots++;
-      continue;
-    }
-    if (c < 48 || c > 57) return false;
-    if (digits > 0 && part === 0) return false; // leading zero
-    part = part * 10 + (c - 48);
-    if (part > 255) return false;
-    digits++;
-  }
-  return dots === 3 && digits > 0;
+  return canonicalV4(s, start, end) >= 0;
 }
 
 /**
