@@ -93,19 +93,28 @@ function parseV6(s: string): number[] | null {
   return bytes;
 }
 
-function formatV6(b: readonly number[]): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
-  // RFC 5952: compress the longest run (≥ 2) of zero groups, the first one on a tie.
-  let bestStart = -1;
-  let bestLen = 1;
+/**
+ * RFC 5952: the run of zero groups an IPv6 address is compressed at: the longest run of at least
+ * two, the first one on a tie; start -1 when there is none. Shared with state/scan.ts, which
+ * recognises text already printed this way.
+ */
+export function longestZeroRun(groups: readonly number[]): { start: number; len: number } {
+  let start = -1;
+  let len = 1;
   for (let i = 0; i < 8; ) {
     if (groups[i] !== 0) { i++; continue; }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    if (j - i > len) { start = i; len = j - i; }
     i = j;
   }
+  return { start, len };
+}
+
+function formatV6(b: readonly number[]): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
+  const { start: bestStart, len: bestLen } = longestZeroRun(groups);
   let out = '';
   for (let i = 0; i < 8; i++) {
     if (i === bestStart) {

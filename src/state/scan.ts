@@ -6,7 +6,7 @@
  * Pure; every helper agrees exactly with the slower spelling it replaces (named on each;
  * test/unit/state/scan.test.ts checks them against it).
  */
-import { parseIp } from '../model/net.js';
+import { longestZeroRun, parseIp } from '../model/net.js';
 
 /** Whether a char code is JavaScript whitespace (`\s`, the set String#trim removes). */
 export function isWs(c: number): boolean {
@@ -193,15 +193,7 @@ export function isCanonicalV6(s: string, start = 0, end = s.length): boolean {
     for (let k = dbl; k < dbl + missing; k++) groups[k] = 0;
   }
   // the run parseIp would compress must be the one written as `::`
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let k = 0; k < 8; ) {
-    if (groups[k] !== 0) { k++; continue; }
-    let j = k;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - k > bestLen) { bestStart = k; bestLen = j - k; }
-    k = j;
-  }
+  const { start: bestStart, len: bestLen } = longestZeroRun(groups);
   if (dbl < 0 ? bestStart >= 0 : bestStart !== dbl || bestLen !== missing) return false;
   return !(groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff);
 }
