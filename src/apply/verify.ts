@@ -91,10 +91,14 @@ export function bySubsystem(t: Touched): Map<Subsystem, Touched> {
   return out;
 }
 
-/** The narrowest read that covers every touched key. */
-export function readBackQuery(t: Touched): StateQuery {
+/**
+ * The narrowest read that covers every touched key. A whole-table IPVS read-back goes through
+ * /proc/net/ip_vs when none of the touched desired services has scheduler flags (which that file
+ * does not show): at 40k services it is one read instead of 40k netlink requests.
+ */
+export function readBackQuery(t: Touched, desired?: DesiredCanonical): StateQuery {
   const files: StateFile[] = [];
-  const q: { ipvsServices?: VsRef[]; ipsets?: string[]; tables?: string[] } = {};
+  const q: { ipvsServices?: VsRef[]; ipsets?: string[]; tables?: string[]; ipvsFromProc?: boolean } = {};
   if (t.sysctls.size) files.push('sysctl.txt');
   if (t.timeouts) files.push('ipvsadm.timeout');
   // `ip -o addr show dev kube-ipvs0` answers both: the file is absent when the link is.
@@ -107,6 +111,7 @@ export function readBackQuery(t: Touched): StateQuery {
     // Many services: one dump of the whole table (ipvsadm -Ln, as a plan reads it).
     files.push('ipvsadm.list');
     if (t.ipvs.size <= MAX_SERVICES_READ_ONE_BY_ONE) q.ipvsServices = [...t.ipvs.values()];
+    else if (desired && !desired.ipvs.some((v) => v.flags.length > 0 && t.ipvs.has(vsKey(v)))) q.ipvsFromProc = true;
   }
   const tables = new Set<string>();
   for (const fam of ['IPv4', 'IPv6'] as const) {

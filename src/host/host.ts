@@ -8,7 +8,7 @@ import type { StateFile, StateSnapshot } from '../state/snapshot.js';
 import type { LiveVirtualServer } from '../state/types.js';
 
 /** The tools ipvsc may run; nothing else is ever executed. */
-export type Tool = 'ipvsadm' | 'ipset' | 'iptables' | 'ip6tables' | 'iptables-save' | 'ip6tables-save' | 'iptables-restore' | 'ip6tables-restore' | 'ip' | 'sysctl' | 'uname';
+export type Tool = 'ipvsadm' | 'ipset' | 'iptables' | 'ip6tables' | 'iptables-save' | 'ip6tables-save' | 'iptables-restore' | 'ip6tables-restore' | 'ip' | 'sysctl' | 'uname' | 'cat';
 
 export interface Command {
   readonly tool: Tool;
@@ -37,6 +37,13 @@ export interface StateQuery {
    * VIP:PORT` each, concatenated (a service that does not exist is left out).
    */
   readonly ipvsServices?: readonly Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>[];
+  /**
+   * With `ipvsadm.list` and no `ipvsServices`: the whole table may be read from `/proc/net/ip_vs`
+   * (one read, not one netlink request per service) and returned as `ipvsadm.save`. It shows
+   * neither scheduler flags nor persistence engines (state/proc-ip-vs.ts): only for reads that
+   * need neither.
+   */
+  readonly ipvsFromProc?: boolean;
   /** With `ipset.save`: only these sets (`ipset save NAME` each; a missing set is left out). */
   readonly ipsets?: readonly string[];
   /** With `iptables.save` / `ip6tables.save`: only these tables (`iptables-save -t TABLE` each). */

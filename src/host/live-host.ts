@@ -16,7 +16,7 @@ const BINARIES: Record<Command['tool'], string> = {
   ipvsadm: 'ipvsadm', ipset: 'ipset', iptables: 'iptables', ip6tables: 'ip6tables',
   'iptables-save': 'iptables-save', 'ip6tables-save': 'ip6tables-save',
   'iptables-restore': 'iptables-restore', 'ip6tables-restore': 'ip6tables-restore',
-  ip: 'ip', sysctl: 'sysctl', uname: 'uname',
+  ip: 'ip', sysctl: 'sysctl', uname: 'uname', cat: 'cat',
 };
 
 export class LiveHost implements Host {

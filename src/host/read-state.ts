@@ -10,6 +10,9 @@ import type { Command, CommandResult, StateQuery, Tool } from './host.js';
 import type { NodeInfo, StateFile, StateSnapshot } from '../state/snapshot.js';
 import { STATE_FILES } from '../state/snapshot.js';
 import { parseIpAddrOneline } from '../state/parse-ip-addr.js';
+import { parseIpvsadmList } from '../state/parse-ipvsadm.js';
+import { firstPersistentService, KERNEL_HZ, procIpVsToSave } from '../state/proc-ip-vs.js';
+import { StateParseError } from '../state/types.js';
 import type { LiveVirtualServer } from '../state/types.js';
 
 type Run = (c: Command) => Promise<CommandResult>;
@@ -63,9 +66,13 @@ export async function readStateWith(run: Run, nodeName: string, query?: StateQue
   if (want.has('ipvsadm.save')) job('ipvsadm.save', read('ipvsadm', ['-Sn']));
   if (want.has('ipvsadm.list')) {
     const services = query?.ipvsServices;
-    job('ipvsadm.list', services
-      ? readEach('ipvsadm', services.map((v) => ['-Ln', SERVICE_SWITCH[v.protocol], hostPort(v.address, v.port)]), /No such service/i)
-      : read('ipvsadm', ['-Ln']));
+    if (services) job('ipvsadm.list', readEach('ipvsadm', services.map((v) => ['-Ln', SERVICE_SWITCH[v.protocol], hostPort(v.address, v.port)]), /No such service/i));
+    else if (query?.ipvsFromProc) {
+      // Through /proc when it can be read and its timeouts converted; else the ipvsadm dump.
+      const viaProc = readIpvsFromProc(read);
+      job('ipvsadm.save', viaProc);
+      job('ipvsadm.list', viaProc.then((t) => (t === undefined ? read('ipvsadm', ['-Ln']) : undefined)));
+    } else job('ipvsadm.list', read('ipvsadm', ['-Ln']));
   }
   if (want.has('ipvsadm.timeout')) job('ipvsadm.timeout', read('ipvsadm', ['-L', '--timeout']));
   if (want.has('ipset.save')) {
@@ -95,6 +102,31 @@ export async function readStateWith(run: Run, nodeName: string, query?: StateQue
   }
   await Promise.all(jobs);
   return orderedSnapshot(snap);
+}
+
+/**
+ * The IPVS table from `/proc/net/ip_vs`, as `ipvsadm -Sn` text; undefined when the file cannot be
+ * read or the kernel's HZ cannot be learned. The file prints persistence timeouts in jiffies:
+ * one `ipvsadm -Ln -t VIP:PORT` of a persistent service gives the same timeout in seconds, and
+ * their ratio must be one of Linux's HZ values (else a service changed in between: not guessed).
+ */
+async function readIpvsFromProc(read: (tool: Tool, args: string[]) => Promise<string | undefined>): Promise<string | undefined> {
+  const text = await read('cat', ['/proc/net/ip_vs']);
+  if (text === undefined || !text.startsWith('IP Virtual Server')) return undefined;
+  let hz: number | undefined;
+  try {
+    const p = firstPersistentService(text);
+    if (p) {
+      const one = await read('ipvsadm', ['-Ln', p.switch, p.service]);
+      const seconds = one === undefined ? undefined : parseIpvsadmList(one).services[0]?.timeout;
+      hz = seconds ? p.jiffies / seconds : undefined;
+      if (!KERNEL_HZ.some((x) => x === hz)) return undefined;
+    }
+    return procIpVsToSave(text, hz);
+  } catch (e) {
+    if (e instanceof StateParseError) return undefined; // an unexpected line: the ipvsadm dump decides
+    throw e;
+  }
 }
 
 function linesOf(text: string, re: RegExp, keep = true): string {

@@ -12,6 +12,8 @@ import { MAX_SERVICES_READ_ONE_BY_ONE, readBackQuery, restrictDesired, restrictR
 import { makePlan } from '../../../src/plan/make-plan.js';
 import type { Change } from '../../../src/plan/types.js';
 import type { StateSnapshot } from '../../../src/state/snapshot.js';
+import type { DesiredCanonical } from '../../../src/state/desired.js';
+import type { LiveVirtualServer } from '../../../src/state/types.js';
 import { readFlags } from '../../helpers/cases.js';
 import { PLANS, SimHost, liveOf } from '../../helpers/sim-host.js';
 
@@ -42,6 +44,18 @@ test(`more than ${MAX_SERVICES_READ_ONE_BY_ONE} services: one dump of the IPVS t
   const changes = Array.from({ length: MAX_SERVICES_READ_ONE_BY_ONE + 1 }, (_, i) => rs(`TCP/10.96.0.${i}:80 -> 10.244.0.1:80`));
   assert.equal(readBackQuery(touchedBy([...changes, rs('UDP/[fd00::1]:53 -> [fd00::2]:53')])), { files: ['ipvsadm.list'] });
   assert.equal(readBackQuery(touchedBy([rs('UDP/[fd00::1]:53 -> [fd00::2]:53')])), { files: ['ipvsadm.list'], ipvsServices: [{ protocol: 'UDP', address: 'fd00::1', port: 53 }] });
+});
+
+test('a whole-table read-back goes through /proc/net/ip_vs unless a touched desired service has scheduler flags', () => {
+  ran++;
+  const changes = Array.from({ length: MAX_SERVICES_READ_ONE_BY_ONE + 1 }, (_, i) => rs(`TCP/10.96.0.${i}:80 -> 10.244.0.1:80`));
+  const vs = (i: number, flags: string[]): LiveVirtualServer => ({ protocol: 'TCP', address: `10.96.0.${i}`, port: 80, scheduler: flags.length ? 'mh' : 'rr', flags, timeout: 0, realServers: [] });
+  // readBackQuery reads only the desired services
+  const desired = (flags: string[], at: number): DesiredCanonical => ({ ipvs: [vs(at, flags)] }) as unknown as DesiredCanonical;
+  assert.equal(readBackQuery(touchedBy(changes), desired([], 3)), { files: ['ipvsadm.list'], ipvsFromProc: true });
+  assert.equal(readBackQuery(touchedBy(changes), desired(['mh-port'], 3)), { files: ['ipvsadm.list'] });
+  // flags on a service the apply did not touch do not matter
+  assert.equal(readBackQuery(touchedBy(changes), desired(['mh-port'], 99)), { files: ['ipvsadm.list'], ipvsFromProc: true });
 });
 
 test('only the touched keys are compared: drift elsewhere passes, a touched key that differs fails', async () => {
@@ -76,5 +90,5 @@ test('kube-ipvs0: an absent read-back file means the link is gone', async () => 
   assert.equal(check({}), ['create link']);
 });
 
-test('ran every case', () => assert.ok(ran >= 4, `ran ${ran}`));
+test('ran every case', () => assert.ok(ran >= 5, `ran ${ran}`));
 test.run();

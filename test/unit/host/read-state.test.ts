@@ -153,5 +153,30 @@ test('a recorded host answers a query with the whole files it names (and ipvsadm
   assert.is(Object.keys(await h.readState()).length, 4);
 });
 
-test('ran every case', () => assert.ok(ran >= 9, `ran ${ran}`));
+test('a whole-table read through /proc/net/ip_vs: HZ learned from one persistent service, ipvsadm -Ln when that fails', async () => {
+  ran++;
+  const PROC = stdoutOf('ipvsadm/proc-net-ip_vs.txt');
+  const ONE = 'TCP  192.168.0.10:30080 wrr persistent 60\n  -> 10.180.0.1:80                Masq    1      0          0\n';
+  const query = { files: ['ipvsadm.list' as const], ipvsFromProc: true };
+  const ok = fakeRun({ 'cat /proc/net/ip_vs': { stdout: PROC }, 'ipvsadm -Ln -t 192.168.0.10:30080': { stdout: ONE } });
+  const snap = await readStateWith(ok.run, 'n', query);
+  assert.equal(ok.ran, ['cat /proc/net/ip_vs', 'ipvsadm -Ln -t 192.168.0.10:30080']);
+  assert.equal(Object.keys(snap), ['ipvsadm.save']);
+  const viaList = parseSnapshot({ 'ipvsadm.list': stdoutOf('ipvsadm/list-Ln.txt') }).state!.ipvs;
+  assert.equal(parseSnapshot(snap).state!.ipvs.map((v) => `${v.address}:${v.port} ${v.timeout}`), viaList.map((v) => `${v.address}:${v.port} ${v.timeout}`));
+  // No /proc file (module not loaded, old kernel), or a timeout that changed in between (60 s is
+  // not 15000 jiffies at any HZ when ipvsadm reports 7): the one ipvsadm dump instead.
+  for (const answers of [{}, { 'cat /proc/net/ip_vs': { stdout: PROC }, 'ipvsadm -Ln -t 192.168.0.10:30080': { stdout: ONE.replace('60', '7') } }]) {
+    const f = fakeRun({ ...answers, 'ipvsadm -Ln': { stdout: stdoutOf('ipvsadm/list-Ln.txt') } });
+    const s = await readStateWith(f.run, 'n', query);
+    assert.ok(f.ran.includes('ipvsadm -Ln'), f.ran.join('; '));
+    assert.equal(Object.keys(s), ['ipvsadm.list']);
+  }
+  // Without the option a whole-table read is the ipvsadm dump, as before.
+  const plain = fakeRun({});
+  await readStateWith(plain.run, 'n', { files: ['ipvsadm.list'] });
+  assert.equal(plain.ran, ['ipvsadm -Ln']);
+});
+
+test('ran every case', () => assert.ok(ran >= 10, `ran ${ran}`));
 test.run();
