@@ -76,8 +76,10 @@ export async function applyPlan(plan: Plan, desired: DesiredCanonical, before: C
   const timings = opts.timings ?? NO_TIMINGS;
   const steps = opts.steps ?? timings.phaseSync('apply: build the steps', () => buildSteps(plan, desired));
   const parts = bySubsystem(touchedBy(plan.changes));
-  const lastStep = new Map<Subsystem, number>();
-  steps.forEach((s, i) => s.changes.forEach((c) => lastStep.set(c.subsystem, i)));
+  /** Per subsystem, how many of its steps are still to finish. */
+  const pending = new Map<Subsystem, number>();
+  const subsystemsOf = steps.map((s) => new Set(s.changes.map((c) => c.subsystem)));
+  for (const subs of subsystemsOf) for (const sub of subs) pending.set(sub, (pending.get(sub) ?? 0) + 1);
   const readBacks: Promise<ReadBack>[] = [];
   const readBack = (sub: Subsystem): void => {
     const t = parts.get(sub);
@@ -86,19 +88,46 @@ export async function applyPlan(plan: Plan, desired: DesiredCanonical, before: C
   };
   let run = 0;
   let failure: ApplyResult['failure'];
-  for (const [i, step] of steps.entries()) {
+  // Each step starts once the steps it waits for have finished (steps.ts: IPVS alongside the
+  // sets and rules, addresses alongside the next IPVS chunk); after a failure none starts, and
+  // the running ones are waited for before the rollback.
+  const finished = new Set<number>();
+  const running = new Map<number, Promise<void>>();
+  let next = 0;
+  const start = (i: number): void => {
+    const step = steps[i]!;
     log(`- ${step.name}`);
-    const r = await timings.phase(`apply: step ${i + 1}: ${step.name}`, () => host.run(step.command));
-    run++;
-    if (stepFailed(step, r)) {
-      failure = { step, result: r };
-      break;
+    running.set(i, timings.phase(`apply: step ${i + 1}: ${step.name}`, () => host.run(step.command)).then((r) => {
+      running.delete(i);
+      finished.add(i);
+      run++;
+      if (stepFailed(step, r)) {
+        failure ??= { step, result: r };
+        return;
+      }
+      for (const sub of subsystemsOf[i]!) {
+        const left = pending.get(sub)! - 1;
+        pending.set(sub, left);
+        if (left === 0 && !failure) readBack(sub);
+      }
+    }));
+  };
+  for (;;) {
+    if (!failure) {
+      // In step order: a step whose dependencies are done, and every later one that is ready too.
+      for (let i = next; i < steps.length; i++) {
+        if (running.has(i) || finished.has(i) || !steps[i]!.after.every((d) => finished.has(d))) continue;
+        start(i);
+      }
+      while (next < steps.length && (running.has(next) || finished.has(next))) next++;
     }
-    for (const [sub, last] of lastStep) if (last === i) readBack(sub);
+    if (running.size === 0) break;
+    await Promise.race(running.values());
   }
+  if (!failure && finished.size < steps.length) throw new Error('apply: steps left that wait for steps that never run');
   if (!failure) {
     // Touched subsystems no step changed (nothing to wait for) are read back now.
-    for (const sub of parts.keys()) if (!lastStep.has(sub)) readBack(sub);
+    for (const sub of parts.keys()) if (!pending.has(sub)) readBack(sub);
     const results = await timings.phase('verify: wait for the read-backs', () => Promise.all(readBacks));
     const error = results.find((x): x is { error: string } => 'error' in x);
     // Drains aside: a real server at weight 0 whose connections ended meanwhile (now deletable),

@@ -8,6 +8,12 @@
  * commits tables separately, so one table per process keeps failures per table); new addresses
  * bound; deletions last: stale rules and jumps, real servers, virtual services, addresses, set
  * entries.
+ *
+ * That order is a partial one: each step names the earlier steps it waits for (`after`), and
+ * apply runs the others alongside. IPVS does not depend on the sets, so `ipvsadm -R` runs while
+ * the sets and then the iptables rules that match them load. A large IPVS change is cut into
+ * chunks by virtual address, and each chunk's kube-ipvs0 addresses are bound while the next
+ * chunk loads: an address still never comes before its services, nor before the iptables rules.
  */
 import type { Family } from '../model/net.js';
 import { KUBE_CHAINS } from '../model/names.js';
@@ -23,6 +29,19 @@ export interface Step {
   readonly command: Command;
   /** Plan changes this step carries out (for error reports). */
   readonly changes: readonly Change[];
+  /** Indices of the earlier steps that must have finished before this one starts. */
+  readonly after: readonly number[];
+}
+
+/** From this many IPVS lines on, the IPVS additions are loaded in IPVS_CHUNKS restores. */
+export const IPVS_CHUNK_MIN_LINES = 4000;
+export const IPVS_CHUNKS = 4;
+
+/** The virtual address of an IPVS change key: `TCP/10.0.0.1:80 -> …` → `10.0.0.1`, `[fd00::1]` → `fd00::1`. */
+function vipOf(key: string): string {
+  const vs = key.split(' -> ')[0]!;
+  const addr = vs.slice(vs.indexOf('/') + 1, vs.lastIndexOf(':'));
+  return addr.startsWith('[') ? addr.slice(1, -1) : addr;
 }
 
 /** ipvsadm's service switch (render/render.ts spells it the same; not imported: it loads handlebars). */
@@ -43,8 +62,17 @@ function setCreate(s: LiveIpSet): string {
   return `create ${s.name} ${s.type} ${s.options}`.trimEnd();
 }
 
+type StepSpec = Omit<Step, 'after'>;
+
 export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
   const steps: Step[] = [];
+  /** Adds a step that waits for `after` (default: the step before it); returns its index. */
+  const add = (step: StepSpec, after?: readonly (number | undefined)[]): number => {
+    const deps = after ? after.filter((i): i is number => i !== undefined) : steps.length ? [steps.length - 1] : [];
+    steps.push({ ...step, after: [...new Set(deps)].sort((a, b) => a - b) });
+    return steps.length - 1;
+  };
+  const lastIndex = (): number | undefined => (steps.length ? steps.length - 1 : undefined);
   // One pass to bucket by subsystem and action (plan order kept): a full apply has ~10^5
   // changes, and each step would otherwise filter them all.
   const buckets = new Map<string, Change[]>();
@@ -65,14 +93,16 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
   // 1. sysctls (one sysctl -w for all) and IPVS timeouts.
   const sysctls = by('sysctl', undefined, 'sysctl').filter((c) => c.action !== 'delete');
   if (sysctls.length) {
-    steps.push({ name: `sysctl ${sysctls.map((c) => c.key).join(' ')}`, command: { tool: 'sysctl', args: ['-w', ...sysctls.map((c) => `${c.key.replace(/\//g, '.')}=${String(c.after)}`)], mutating: true }, changes: sysctls });
+    add({ name: `sysctl ${sysctls.map((c) => c.key).join(' ')}`, command: { tool: 'sysctl', args: ['-w', ...sysctls.map((c) => `${c.key.replace(/\//g, '.')}=${String(c.after)}`)], mutating: true }, changes: sysctls });
   }
   for (const c of by('sysctl', undefined, 'timeouts')) {
     const t = desired.timeouts;
-    steps.push({ name: 'set IPVS timeouts', command: { tool: 'ipvsadm', args: ['--set', String(t.tcp), String(t.tcpfin), String(t.udp)], mutating: true }, changes: [c] });
+    add({ name: 'set IPVS timeouts', command: { tool: 'ipvsadm', args: ['--set', String(t.tcp), String(t.tcpfin), String(t.udp)], mutating: true }, changes: [c] });
   }
   // 2. the dummy link (kube-proxy leaves it DOWN: addresses on it are local, never announced).
-  for (const c of by('kube-ipvs0', 'create', 'link')) steps.push({ name: 'create kube-ipvs0', command: { tool: 'ip', args: ['link', 'add', 'kube-ipvs0', 'type', 'dummy'], mutating: true }, changes: [c] });
+  for (const c of by('kube-ipvs0', 'create', 'link')) add({ name: 'create kube-ipvs0', command: { tool: 'ip', args: ['link', 'add', 'kube-ipvs0', 'type', 'dummy'], mutating: true }, changes: [c] });
+
+  const prefix = lastIndex(); // sysctls and the link: everything else starts after them
 
   // 3. sets: new sets and entries in one restore; a set whose type changed is rebuilt and swapped.
   const setLines: string[] = [];
@@ -87,47 +117,67 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
       setLines.push(`create ${tmp} ${s.type} ${s.options}`.trimEnd(), ...s.entries.map((e) => `add ${tmp} ${e}`), `swap ${tmp} ${s.name}`, `destroy ${tmp}`);
     }
   }
-  if (setLines.length) steps.push({ name: 'ipset: create sets and add entries', command: { tool: 'ipset', args: ['restore', '-exist'], input: setLines.join('\n') + '\n', mutating: true }, changes: setChanges });
+  const setsStep = setLines.length ? add({ name: 'ipset: create sets and add entries', command: { tool: 'ipset', args: ['restore', '-exist'], input: setLines.join('\n') + '\n', mutating: true }, changes: setChanges }, [prefix]) : prefix;
 
-  // 4. IPVS additions and in-place edits.
-  const ipvsAdd: string[] = [];
-  const ipvsAddChanges: Change[] = [];
-  for (const c of [...by('ipvs', 'create'), ...by('ipvs', 'update')]) {
-    ipvsAddChanges.push(c);
-    if (c.kind === 'virtual-server') {
-      const v = desiredVs.get(c.key)!;
-      ipvsAdd.push(`${c.action === 'create' ? '-A' : '-E'} ${vsRef(v)} ${vsOpts(v)}`);
-    } else {
-      const [vk, addr, port] = splitRsKey(c.key);
-      const v = desiredVs.get(vk)!;
-      const rs = v.realServers.find((r) => r.address === addr && r.port === port);
-      const weight = rs ? rs.weight : 0; // not desired any more: draining at weight 0
-      ipvsAdd.push(`${c.action === 'create' ? '-a' : '-e'} ${vsRef(v)} -r ${hp(addr, port)} -m -w ${weight}`);
-    }
+  // 4. IPVS additions and in-place edits, alongside the sets (one chunk, or IPVS_CHUNKS by address).
+  const ipvsAddChanges = [...by('ipvs', 'create'), ...by('ipvs', 'update')];
+  const vipOfChange = ipvsAddChanges.map((c) => vipOf(c.key));
+  const vips = [...new Set(vipOfChange)];
+  const chunks = ipvsAddChanges.length >= IPVS_CHUNK_MIN_LINES ? Math.min(IPVS_CHUNKS, vips.length) : 1;
+  const chunkOfVip = new Map(vips.map((a, i) => [a, Math.floor((i * chunks) / vips.length)]));
+  const byChunk: Change[][] = Array.from({ length: chunks }, () => []);
+  ipvsAddChanges.forEach((c, i) => byChunk[chunkOfVip.get(vipOfChange[i]!)!]!.push(c)); // plan order kept: -A before its -a
+  const ipvsSteps: number[] = [];
+  for (let k = 0; k < chunks && ipvsAddChanges.length; k++) {
+    const mine = byChunk[k]!;
+    const lines = mine.map((c) => ipvsAddLine(c, desiredVs));
+    const name = `ipvs: add and edit virtual and real servers${chunks > 1 ? ` (part ${k + 1} of ${chunks})` : ''}`;
+    ipvsSteps.push(add({ name, command: { tool: 'ipvsadm', args: ['-R'], input: lines.join('\n') + '\n', mutating: true }, changes: mine }, [k ? ipvsSteps[k - 1] : prefix]));
   }
-  if (ipvsAdd.length) steps.push({ name: 'ipvs: add and edit virtual and real servers', command: { tool: 'ipvsadm', args: ['-R'], input: ipvsAdd.join('\n') + '\n', mutating: true }, changes: ipvsAddChanges });
 
   // 5. iptables: one restore per family and table; declared chains are rewritten whole. Before the
   // new addresses: the kernel checks each `-m ipvs` rule (KUBE-IPVS-OUT-FILTER) in time that grows
   // with the node's local addresses (10k Services: 784 such rules load in ~2 s on an empty
   // kube-ipvs0, ~60 s once its 12k addresses are bound); the rules only match through sets and
   // IPVS, so a VIP bound after them is filtered from its first packet.
+  // The sets' rules wait for the sets only (one table after the other).
+  let lastRules = setsStep;
   for (const fam of ['IPv4', 'IPv6'] as const) {
     for (const table of ['nat', 'filter'] as const) {
       const step = iptablesStep(iptables, desired, fam, table);
-      if (step) steps.push(step);
+      if (step) lastRules = add(step, [lastRules]);
     }
   }
 
-  // 6. new addresses on kube-ipvs0 (after the services exist, so traffic to them is handled).
+  // 6. new addresses on kube-ipvs0: each after its own services exist (so traffic to it is
+  // handled) and after the rules; with chunked IPVS, while the next chunk loads. An address
+  // with no IPVS change waits for every chunk.
   const addAddr = by('kube-ipvs0', 'create', 'address');
-  if (addAddr.length) steps.push({ name: 'kube-ipvs0: add addresses', command: { tool: 'ip', args: ['-batch', '-'], input: addAddr.map((c) => `addr add ${c.key} dev kube-ipvs0`).join('\n') + '\n', mutating: true }, changes: addAddr });
+  let lastAddr: number | undefined;
+  for (let k = 0; k < Math.max(1, ipvsSteps.length); k++) {
+    const last = k === ipvsSteps.length - 1 || ipvsSteps.length === 0;
+    const mine = addAddr.filter((c) => {
+      const chunk = chunkOfVip.get(c.key.slice(0, c.key.lastIndexOf('/')));
+      return chunk === undefined ? last : chunk === k;
+    });
+    if (!mine.length) continue;
+    const name = `kube-ipvs0: add addresses${ipvsSteps.length > 1 ? ` (part ${k + 1} of ${ipvsSteps.length})` : ''}`;
+    lastAddr = add({ name, command: { tool: 'ip', args: ['-batch', '-'], input: mine.map((c) => `addr add ${c.key} dev kube-ipvs0`).join('\n') + '\n', mutating: true }, changes: mine }, [ipvsSteps[k] ?? prefix, lastRules, lastAddr]);
+  }
 
-  // 7. deletions, last: rules first (they reference sets), then IPVS, addresses, set entries.
+  // 7. deletions, last (after every step above): rules first (they reference sets), then IPVS,
+  // addresses, set entries.
+  const beforeDeletions = steps.map((_, i) => i);
+  let first = true;
+  const addDeletion = (step: StepSpec): number => {
+    const i = add(step, first ? beforeDeletions : undefined);
+    first = false;
+    return i;
+  };
   for (const fam of ['IPv4', 'IPv6'] as const) {
     for (const table of ['nat', 'filter'] as const) {
       const step = iptablesDeleteStep(iptables, fam, table);
-      if (step) steps.push(step);
+      if (step) addDeletion(step);
     }
   }
   const ipvsDel: string[] = [];
@@ -138,16 +188,29 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
       ipvsDel.push(`-d ${vsRefFromKey(vk)} -r ${hp(addr, port)}`);
     } else ipvsDel.push(`-D ${vsRefFromKey(c.key)}`);
   }
-  if (ipvsDel.length) steps.push({ name: 'ipvs: delete stale real and virtual servers', command: { tool: 'ipvsadm', args: ['-R'], input: ipvsDel.join('\n') + '\n', mutating: true }, changes: ipvsDelChanges });
+  if (ipvsDel.length) addDeletion({ name: 'ipvs: delete stale real and virtual servers', command: { tool: 'ipvsadm', args: ['-R'], input: ipvsDel.join('\n') + '\n', mutating: true }, changes: ipvsDelChanges });
   const delAddr = by('kube-ipvs0', 'delete', 'address');
-  if (delAddr.length) steps.push({ name: 'kube-ipvs0: delete stale addresses', command: { tool: 'ip', args: ['-batch', '-'], input: delAddr.map((c) => `addr del ${c.key} dev kube-ipvs0`).join('\n') + '\n', mutating: true }, changes: delAddr });
+  if (delAddr.length) addDeletion({ name: 'kube-ipvs0: delete stale addresses', command: { tool: 'ip', args: ['-batch', '-'], input: delAddr.map((c) => `addr del ${c.key} dev kube-ipvs0`).join('\n') + '\n', mutating: true }, changes: delAddr });
   const setDel = [...by('ipset', 'delete', 'entry'), ...by('ipset', 'delete', 'set')];
   if (setDel.length) {
     const lines = setDel.map((c) => (c.kind === 'entry' ? `del ${c.key}` : `destroy ${c.key}`));
-    steps.push({ name: 'ipset: delete stale entries and sets', command: { tool: 'ipset', args: ['restore', '-exist'], input: lines.join('\n') + '\n', mutating: true }, changes: setDel });
+    addDeletion({ name: 'ipset: delete stale entries and sets', command: { tool: 'ipset', args: ['restore', '-exist'], input: lines.join('\n') + '\n', mutating: true }, changes: setDel });
   }
-  for (const c of by('kube-ipvs0', 'delete', 'link')) steps.push({ name: 'delete kube-ipvs0', command: { tool: 'ip', args: ['link', 'del', 'kube-ipvs0'], mutating: true }, changes: [c] });
+  for (const c of by('kube-ipvs0', 'delete', 'link')) addDeletion({ name: 'delete kube-ipvs0', command: { tool: 'ip', args: ['link', 'del', 'kube-ipvs0'], mutating: true }, changes: [c] });
   return steps;
+}
+
+/** One `ipvsadm -R` line adding or editing a virtual or real server. */
+function ipvsAddLine(c: Change, desiredVs: ReadonlyMap<string, LiveVirtualServer>): string {
+  if (c.kind === 'virtual-server') {
+    const v = desiredVs.get(c.key)!;
+    return `${c.action === 'create' ? '-A' : '-E'} ${vsRef(v)} ${vsOpts(v)}`;
+  }
+  const [vk, addr, port] = splitRsKey(c.key);
+  const v = desiredVs.get(vk)!;
+  const rs = v.realServers.find((r) => r.address === addr && r.port === port);
+  const weight = rs ? rs.weight : 0; // not desired any more: draining at weight 0
+  return `${c.action === 'create' ? '-a' : '-e'} ${vsRef(v)} -r ${hp(addr, port)} -m -w ${weight}`;
 }
 
 /** `TCP/10.0.0.1:80` → `-t 10.0.0.1:80` */
@@ -159,7 +222,7 @@ function vsRefFromKey(key: string): string {
 const restoreTool = (fam: Family): Command['tool'] => (fam === 'IPv4' ? 'iptables-restore' : 'ip6tables-restore');
 
 /** `changes`: the plan's iptables changes. */
-function iptablesStep(changes: readonly Change[], desired: DesiredCanonical, fam: Family, table: 'nat' | 'filter'): Step | null {
+function iptablesStep(changes: readonly Change[], desired: DesiredCanonical, fam: Family, table: 'nat' | 'filter'): StepSpec | null {
   const prefix = `${fam} ${table} `;
   const chainChanges = changes.filter((c) => c.kind === 'chain' && c.action !== 'delete' && c.key.startsWith(prefix));
   const jumpCreates = changes.filter((c) => c.kind === 'jump' && c.action === 'create' && c.key.startsWith(prefix));
@@ -178,7 +241,7 @@ function iptablesStep(changes: readonly Change[], desired: DesiredCanonical, fam
   return { name: `${fam === 'IPv4' ? 'iptables' : 'ip6tables'} ${table}: rewrite kube-proxy chains and ensure jumps`, command: { tool: restoreTool(fam), args: ['-w', '--noflush'], input: lines.join('\n') + '\n', mutating: true }, changes: [...chainChanges, ...jumpCreates, ...jumpDups] };
 }
 
-function iptablesDeleteStep(changes: readonly Change[], fam: Family, table: 'nat' | 'filter'): Step | null {
+function iptablesDeleteStep(changes: readonly Change[], fam: Family, table: 'nat' | 'filter'): StepSpec | null {
   const prefix = `${fam} ${table} `;
   const dels = changes.filter((c) => c.action === 'delete' && c.key.startsWith(prefix));
   if (!dels.length) return null;

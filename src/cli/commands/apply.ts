@@ -54,10 +54,11 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
     }
     const steps = timings.phaseSync('apply: build the steps', () => buildSteps(planned.plan, planned.desiredState));
     if (dryRun) {
-      io.stdout('\nDry run: these commands would run, in this order (payloads on stdin):\n');
-      for (const s of steps) {
-        io.stdout(`\n# ${s.name}\n${commandText(s.command)}${s.command.input !== undefined ? ` <<'EOF'\n${s.command.input}EOF` : ''}\n`);
-      }
+      io.stdout('\nDry run: these commands would run, in this order (payloads on stdin; a step marked "after" waits only for the steps it names, and runs alongside the ones in between):\n');
+      steps.forEach((s, i) => {
+        const after = s.after.length === 1 && s.after[0] === i - 1 ? '' : s.after.length ? `  (after ${s.after.map((d) => d + 1).join(', ')})` : '';
+        io.stdout(`\n# ${i + 1}. ${s.name}${after}\n${commandText(s.command)}${s.command.input !== undefined ? ` <<'EOF'\n${s.command.input}EOF` : ''}\n`);
+      });
       return EXIT.ok;
     }
     const prompt = io.isTTY && !flagSet(args, 'auto-approve');

@@ -19,6 +19,8 @@ import { buildSteps } from '../../../src/apply/steps.js';
 import { UsageError } from '../../../src/diag/diagnostic.js';
 import { readFlags } from '../../helpers/cases.js';
 import { PLANS, SimHost, liveOf } from '../../helpers/sim-host.js';
+import type { Command, CommandResult } from '../../../src/host/host.js';
+import type { StateSnapshot } from '../../../src/state/snapshot.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ipvsc-apply-'));
 const BEFORE = liveOf('04-service-removed');
@@ -128,6 +130,44 @@ test('after a prompt, a node whose owned state moved is refused; an unmoved one 
   }
 });
 
-test('ran every case', () => assert.ok(ran >= 6, `ran ${ran}`));
+/** A SimHost whose commands take a few ms, logging when each starts and ends; `failTool` fails. */
+class SlowHost extends SimHost {
+  readonly log: string[] = [];
+  constructor(states: (n: number) => StateSnapshot, private readonly failTool?: string) { super(states); }
+  override async run(cmd: Command): Promise<CommandResult> {
+    const name = `${cmd.tool} ${cmd.args[0] ?? ''}`.trim();
+    this.log.push(`start ${name}`);
+    await new Promise((r) => setTimeout(r, 5));
+    const r = await super.run(cmd);
+    this.log.push(`end ${name}`);
+    return cmd.mutating && cmd.tool === this.failTool ? { exitCode: 1, stdout: '', stderr: 'injected' } : r;
+  }
+}
+
+test('steps that do not wait for each other run alongside: IPVS with the sets and their rules; addresses after both', async () => {
+  ran++;
+  const host = new SlowHost(() => ({}));
+  const p = await planOn(host, '01-empty-node');
+  await applyPlan(p.plan, p.desiredState, p.live, host, () => undefined);
+  const at = (e: string): number => host.log.indexOf(e);
+  assert.ok(at('start ipvsadm -R') < at('end ipset restore'), host.log.join(', '));
+  assert.ok(at('start iptables-restore -w') > at('end ipset restore'), 'the rules wait for the sets');
+  assert.ok(at('start ip -batch') > Math.max(at('end ipvsadm -R'), host.log.lastIndexOf('end iptables-restore -w')), 'the addresses wait for IPVS and the rules');
+});
+
+test('after a failed step no other starts; the ones running finish before the rollback reads the node', async () => {
+  ran++;
+  const host = new SlowHost(() => ({}), 'ipset');
+  const p = await planOn(host, '01-empty-node');
+  const r = await applyPlan(p.plan, p.desiredState, p.live, host, () => undefined);
+  assert.is(r.ok, false);
+  assert.match((r.failure as { step: { name: string } }).step.name, /^ipset/);
+  const forward = host.log.slice(0, host.log.indexOf('end ipvsadm -R') + 1);
+  assert.not.ok(forward.some((e) => /iptables|ip -batch/.test(e)), forward.join(', '));
+  assert.ok(forward.includes('end ipset restore'), 'ipvsadm -R, started alongside, ran to its end');
+  assert.is(r.stepsRun, 4); // sysctl, link, ipset, ipvsadm
+});
+
+test('ran every case', () => assert.ok(ran >= 8, `ran ${ran}`));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test.run();

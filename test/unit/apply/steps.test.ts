@@ -4,10 +4,14 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { parseArgs } from '../../../src/cli/args.js';
 import { computePlan } from '../../../src/cli/commands/plan.js';
-import { buildSteps } from '../../../src/apply/steps.js';
+import { IPVS_CHUNKS, IPVS_CHUNK_MIN_LINES, buildSteps } from '../../../src/apply/steps.js';
+import type { Change, Plan } from '../../../src/plan/types.js';
+import type { DesiredCanonical } from '../../../src/state/desired.js';
+import type { LiveVirtualServer } from '../../../src/state/types.js';
 import { readFlags } from '../../helpers/cases.js';
 import { PLANS, SimHost } from '../../helpers/sim-host.js';
 
+let ran = 0;
 const io = { cwd: PLANS, env: {}, stdout: () => undefined, stderr: () => undefined, readStdin: () => Buffer.from(''), isTTY: false };
 
 test('an empty node: one sysctl command, the link, sets, IPVS, iptables, and only then the addresses', async () => {
@@ -23,6 +27,59 @@ test('an empty node: one sysctl command, the link, sets, IPVS, iptables, and onl
   assert.is(sysctl.changes.length, 4);
   // Every change is carried out by exactly one step.
   assert.is(steps.reduce((n, s) => n + s.changes.length, 0), p.plan.changes.length);
+  // What each waits for: IPVS runs alongside the sets and their rules; the addresses wait for both.
+  assert.equal(steps.map((s) => s.after), [[], [0], [1], [1], [2], [4], [3, 5]]);
+  ran++;
 });
+
+test(`${IPVS_CHUNK_MIN_LINES}+ IPVS lines load in ${IPVS_CHUNKS} chunks by address; each address right after its chunk`, () => {
+  // A synthetic full apply: 1200 VIPs with 2 ports and 1 real server each (4800 IPVS lines).
+  const changes: Change[] = [];
+  const ipvs: LiveVirtualServer[] = [];
+  const vip = (i: number): string => `10.96.${i >> 8}.${i & 255}`;
+  for (let i = 0; i < 1200; i++) {
+    for (const port of [80, 443]) {
+      const key = `TCP/${vip(i)}:${port}`;
+      ipvs.push({ protocol: 'TCP', address: vip(i), port, scheduler: 'rr', flags: [], timeout: 0, realServers: [{ address: '10.244.0.1', port: 8080, weight: 1, method: 'masq' }] });
+      changes.push({ subsystem: 'ipvs', action: 'create', kind: 'virtual-server', key }, { subsystem: 'ipvs', action: 'create', kind: 'real-server', key: `${key} -> 10.244.0.1:8080` });
+    }
+  }
+  changes.push({ subsystem: 'ipset', action: 'create', kind: 'entry', key: 'KUBE-CLUSTER-IP 10.96.0.1,tcp:80' });
+  changes.push({ subsystem: 'iptables', action: 'create', kind: 'jump', key: 'IPv4 nat PREROUTING', after: '-A PREROUTING -j KUBE-SERVICES' });
+  // addresses in another order than the services, plus one with no service change
+  for (let i = 1199; i >= 0; i--) changes.push({ subsystem: 'kube-ipvs0', action: 'create', kind: 'address', key: `${vip(i)}/32` });
+  changes.push({ subsystem: 'kube-ipvs0', action: 'create', kind: 'address', key: '10.97.0.1/32' });
+  const plan: Plan = { formatVersion: '1.0', node: 'n', stateDigest: '', changes, draining: [], summary: { add: changes.length, change: 0, destroy: 0 } };
+  const desired = { ipvs, ipsets: [], iptables: { IPv4: {}, IPv6: {} }, timeouts: { tcp: 0, tcpfin: 0, udp: 0 } } as unknown as DesiredCanonical;
+  const steps = buildSteps(plan, desired);
+  const idx = (re: RegExp): number[] => steps.flatMap((s, i) => (re.test(s.name) ? [i] : []));
+  const ipvsSteps = idx(/^ipvs: add/);
+  const addrSteps = idx(/^kube-ipvs0: add/);
+  const rules = idx(/^iptables/);
+  assert.is(ipvsSteps.length, IPVS_CHUNKS);
+  assert.is(addrSteps.length, IPVS_CHUNKS);
+  assert.equal(steps[idx(/^ipset/)[0]!]!.after, []);
+  assert.equal(steps[ipvsSteps[0]!]!.after, []);
+  ipvsSteps.slice(1).forEach((s, k) => assert.equal(steps[s]!.after, [ipvsSteps[k]]));
+  // Every address waits for the chunk holding all of its services, and for the rules.
+  const chunkOf = new Map<string, number>();
+  ipvsSteps.forEach((s, k) => steps[s]!.command.input!.split('\n').forEach((l) => { const m = / -t ([\d.]+):/.exec(l); if (m) chunkOf.set(m[1]!, Math.max(chunkOf.get(m[1]!) ?? 0, k)); }));
+  assert.is(chunkOf.size, 1200);
+  addrSteps.forEach((s, k) => {
+    const deps = new Set(steps[s]!.after);
+    assert.ok(deps.has(ipvsSteps[k]!) && deps.has(rules[0]!), `address chunk ${k} waits for ${[...deps]}`);
+    for (const l of steps[s]!.command.input!.trim().split('\n')) {
+      const a = /addr add ([\d.]+)\//.exec(l)![1]!;
+      assert.ok((chunkOf.get(a) ?? IPVS_CHUNKS - 1) <= k, `${a} bound in chunk ${k}, its services load in ${chunkOf.get(a)}`);
+    }
+  });
+  assert.match(steps[addrSteps[IPVS_CHUNKS - 1]!]!.command.input!, '10.97.0.1/32');
+  // Every change in exactly one step; the IPVS lines are the unchunked ones, in the same order per service.
+  assert.is(steps.reduce((n, s) => n + s.changes.length, 0), changes.length);
+  assert.is(ipvsSteps.reduce((n, s) => n + steps[s]!.command.input!.trim().split('\n').length, 0), 4800);
+  ran++;
+});
+
+test('ran every case', () => assert.is(ran, 2));
 
 test.run();
