@@ -302,7 +302,7 @@ function sameRealServers(a: readonly LiveRealServer[], b: readonly LiveRealServe
 function planStaleRealServer(key: string, vs: LiveVirtualServer, rs: LiveRealServer, live: CanonicalState, push: Push, draining: string[], origin?: string): void {
   const k = `${key} -> ${rsKey(rs)}`;
   const o = origin ? { origin } : {};
-  const c = live.conns?.conns.get(connKey(vs, rs)) ?? (rs.activeConns !== undefined ? { active: rs.activeConns, inactive: rs.inactiveConns ?? 0 } : undefined);
+  const c = rs.activeConns !== undefined ? { active: rs.activeConns, inactive: rs.inactiveConns ?? 0 } : live.conns?.conns.get(connKey(vs, rs));
   const conns = c ? c.active + c.inactive : 0;
   if (vs.protocol === 'TCP' && conns > 0) {
     if (rs.weight !== 0) push({ subsystem: 'ipvs', action: 'update', kind: 'real-server', key: k, before: `weight ${rs.weight}`, after: 'weight 0', ...o, detail: [`draining: ${conns} connection(s); deleted by a later apply once drained`] });

@@ -6,7 +6,7 @@
  * kernel 6.1).
  */
 import { parseIp } from '../model/net.js';
-import { addressSortKey, canonicalV4, indexIn, isCanonicalV4, isCanonicalV6, isWs, uintAt, wsBounds } from './scan.js';
+import { addressSortKey, canonicalV4, indexIn, isCanonicalV4, isCanonicalV6, isWord, isWs, uintAt, wsBounds } from './scan.js';
 import { StateParseError, rsKey, vsKey } from './types.js';
 import type { ForwardMethod, LiveProtocol, LiveRealServer, LiveVirtualServer } from './types.js';
 import type { VirtualServer } from '../model/types.js';
@@ -573,52 +573,81 @@ function parseListService(t: string[], fail: (why: string) => never): LiveVirtua
  */
 export function parseIpvsadmList(text: string): IpvsadmList {
   const services: LiveVirtualServer[] = [];
-  const conns = new Map<string, ConnCounts>();
+  /** --persistent-conn's PersistConn column, per real server (for `conns`). */
+  const persistent = new Map<LiveRealServer, number>();
   let persistentConn = false;
   let current: LiveVirtualServer | null = null;
-  text.split('\n').forEach((rawLine, i) => {
-    const line = rawLine.trim();
-    const fail = (why: string): never => { throw new StateParseError(TOOL, i + 1, rawLine, why); };
-    if (line === '' || line.startsWith('IP Virtual Server version')) return;
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const num = (k: number): number => uintAt(text, starts[k]!, ends[k]!);
+  // Lines by index, not split: a 10k-Service node prints ~160k lines, most of them real servers,
+  // which are read in place (token bounds); the rare service and header lines as strings.
+  let from = 0;
+  let eol = 0;
+  let lineNo = 0;
+  const fail = (why: string): never => { throw new StateParseError(TOOL, lineNo, text.slice(from, eol), why); };
+  for (let pos = 0; pos < text.length; ) {
+    eol = text.indexOf('\n', pos);
+    if (eol < 0) eol = text.length;
+    from = pos;
+    pos = eol + 1;
+    lineNo++;
+    const n = wsBounds(text, from, eol, starts, ends);
+    if (n === 0) continue;
+    if (isWord(text, starts[0]!, ends[0]!, '->') && !(n > 1 && text.startsWith('RemoteAddress:Port', starts[1]!))) {
+      if (!current) fail('real server before any service');
+      const hp = (n > 1 ? parseHostPort(text, starts[1]!, ends[1]!) : null) ?? fail('bad real server address (numeric output needed: -n)');
+      let r: LiveRealServer;
+      if (persistentConn) {
+        const [weight, persist, active, inactive] = [num(2), num(3), num(4), num(5)];
+        if (n < 6 || weight < 0 || persist < 0 || active < 0 || inactive < 0) fail('bad counters');
+        r = { address: hp.address, port: hp.port, weight, method: 'masq', activeConns: active, inactiveConns: inactive };
+        persistent.set(r, persist);
+      } else {
+        const method = (n > 2 ? listMethod(text.slice(starts[2]!, ends[2]!)) : undefined) ?? fail(`unknown forwarding method ${n > 2 ? text.slice(starts[2]!, ends[2]!) : ''}`);
+        const [weight, active, inactive] = [num(3), num(4), num(5)];
+        if (n < 6 || weight < 0 || active < 0 || inactive < 0) fail('bad counters');
+        r = { address: hp.address, port: hp.port, weight, method, activeConns: active, inactiveConns: inactive };
+      }
+      current!.realServers.push(r);
+      continue;
+    }
+    const line = text.slice(starts[0]!, ends[n - 1]!);
+    if (line.startsWith('IP Virtual Server version')) continue;
     if (line.startsWith('Prot LocalAddress:Port')) {
       if (/\b(Conns|CPS)\b/.test(line)) fail('statistics table: use parseIpvsadmStats');
       if (/\bPersistConn\b/.test(line)) persistentConn = true;
-      return;
+      continue;
     }
     if (line.startsWith('-> RemoteAddress:Port')) {
       if (/\bPersistConn\b/.test(line)) persistentConn = true;
-      return;
+      continue;
     }
-    const t = line.split(/\s+/);
-    if (t[0] === '->') {
-      if (!current) fail('real server before any service');
-      const hp = parseHostPort(t[1] ?? '') ?? fail('bad real server address (numeric output needed: -n)');
-      const nums = (from: number, n: number): number[] => {
-        const out = t.slice(from, from + n);
-        if (out.length !== n || out.some((x) => !/^\d+$/.test(x))) fail('bad counters');
-        return out.map(Number);
-      };
-      let r: LiveRealServer;
-      let counts: ConnCounts;
-      if (persistentConn) {
-        const [weight, persist, active, inactive] = nums(2, 4) as [number, number, number, number];
-        r = { address: hp.address, port: hp.port, weight, method: 'masq', activeConns: active, inactiveConns: inactive };
-        counts = { active, inactive, persistent: persist };
-      } else {
-        const method = LIST_METHOD[(t[2] ?? '').toLowerCase()] ?? fail(`unknown forwarding method ${t[2] ?? ''}`);
-        const [weight, active, inactive] = nums(3, 3) as [number, number, number];
-        r = { address: hp.address, port: hp.port, weight, method, activeConns: active, inactiveConns: inactive };
-        counts = { active, inactive };
-      }
-      current!.realServers.push(r);
-      conns.set(connKey(current!, r), counts);
-      return;
-    }
-    current = parseListService(t, fail);
+    current = parseListService(line.split(/\s+/), fail);
     services.push(current);
-  });
-  return { services: sortServices(services), conns };
+  }
+  sortServices(services);
+  let conns: Map<string, ConnCounts> | undefined;
+  return {
+    services,
+    // Built on first use: each real server carries its counters already (what a plan reads).
+    get conns(): Map<string, ConnCounts> {
+      if (!conns) {
+        conns = new Map();
+        for (const v of services) {
+          for (const r of v.realServers) {
+            const p = persistent.get(r);
+            conns.set(connKey(v, r), { active: r.activeConns ?? 0, inactive: r.inactiveConns ?? 0, ...(p !== undefined ? { persistent: p } : {}) });
+          }
+        }
+      }
+      return conns;
+    },
+  };
 }
+
+/** The Forward column (`Masq`, `Route`, `Local`, `Tunnel`) → method. */
+const listMethod = (word: string): ForwardMethod | undefined => LIST_METHOD[word] ?? LIST_METHOD[word.toLowerCase()];
 
 export interface IpvsStats {
   conns: number;

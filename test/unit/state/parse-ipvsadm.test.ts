@@ -142,6 +142,41 @@ test('ipvsadm -Ln: inline list with flags, mask, Route/Tunnel/Local, FWM', () =>
   assert.equal(l.conns.get('FWM/3 -> 10.1.0.4:0'), { active: 1, inactive: 0 });
 });
 
+test('ipvsadm -Ln read in place: every golden ipvsadm.restore printed as -Ln lists the same services', () => {
+  // -Ln's layout (ipvsadm.c list_service/list_dest): `PROT ADDR:PORT SCHED [persistent T]`, then
+  // `  -> ADDR:PORT` padded to 28, Forward, Weight, ActiveConn, InActConn.
+  const SW: Record<string, string> = { '-t': 'TCP ', '-u': 'UDP ', '--sctp-service': 'SCTP' };
+  let n = 0;
+  for (const c of goldenFiles('ipvsadm.restore')) {
+    const save = parseIpvsadmSave(read(c.path));
+    const lines = ['IP Virtual Server version 1.2.1 (size=4096)', 'Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn'];
+    for (const l of read(c.path).split('\n')) {
+      const t = l.split(' ');
+      const at = (flag: string): string | undefined => (t.includes(flag) ? t[t.indexOf(flag) + 1] : undefined);
+      if (t[0] === '-A') lines.push(`${SW[t[1]!]} ${t[2]} ${at('-s')}${at('-b') ? ` (${at('-b')})` : ''}${at('-p') ? ` persistent ${at('-p')}` : ''}`);
+      if (t[0] === '-a') lines.push(`  -> ${at('-r')!.padEnd(28)} Masq    ${at('-w')!.padEnd(6)} ${n % 3}          ${n++ % 2}         `);
+    }
+    const list = parseIpvsadmList(lines.join('\n') + '\n');
+    const noCounters = (vs: readonly LiveVirtualServer[]): unknown => vs.map((v) => ({ ...v, realServers: v.realServers.map(({ activeConns: _a, inactiveConns: _i, ...r }) => r) }));
+    assert.equal(noCounters(list.services), noCounters(save), c.name);
+    for (const v of list.services) for (const r of v.realServers) assert.equal(list.conns.get(connKey(v, r)), { active: r.activeConns, inactive: r.inactiveConns });
+  }
+  assert.ok(n > 20, `only ${n} real servers`);
+});
+
+test('ipvsadm -Ln: errors carry the line number', () => {
+  const head = 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nTCP  10.0.0.1:80 rr\n';
+  for (const [bad, why] of [
+    ['  -> 10.1.0.1:80   Masq   1   x   0', /bad counters/],
+    ['  -> 10.1.0.1:80   Masq   1   0', /bad counters/],
+    ['  -> 10.1.0.1:80   Bounce 1   0   0', /forwarding method/],
+    ['  -> web-1:http   Masq   1   0   0', /numeric output/],
+  ] as const) {
+    assert.throws(() => parseIpvsadmList(head + bad + '\n'), (e: unknown) => e instanceof StateParseError && e.line === 5 && why.test(e.message), bad);
+  }
+  assert.throws(() => parseIpvsadmList('  -> 10.1.0.1:80   Masq   1   0   0\n'), (e: unknown) => e instanceof StateParseError && e.line === 1 && /before any service/.test(e.message));
+});
+
 test('ipvsadm -Ln --stats / --stats --exact / --rate (VM captures)', () => {
   for (const f of ['list-Ln-stats.txt', 'list-Ln-exact-stats.txt']) {
     const s = parseIpvsadmStats(fx(f));
