@@ -594,9 +594,9 @@ export function parseIpvsadmList(text: string): IpvsadmList {
     lineNo++;
     const n = wsBounds(text, from, eol, starts, ends);
     if (n === 0) continue;
-    if (isWord(text, starts[0]!, ends[0]!, '->') && !(n > 1 && text.startsWith('RemoteAddress:Port', starts[1]!))) {
+    if (isWord(text, starts[0]!, ends[0]!, '->') && !(n > 1 && text.startsWith('RemoteAddress:Port', starts[1]))) {
       if (!current) fail('real server before any service');
-      const hp = (n > 1 ? parseHostPort(text, starts[1]!, ends[1]!) : null) ?? fail('bad real server address (numeric output needed: -n)');
+      const hp = (n > 1 ? parseHostPort(text, starts[1], ends[1]) : null) ?? fail('bad real server address (numeric output needed: -n)');
       let r: LiveRealServer;
       if (persistentConn) {
         const [weight, persist, active, inactive] = [num(2), num(3), num(4), num(5)];
@@ -604,7 +604,7 @@ export function parseIpvsadmList(text: string): IpvsadmList {
         r = { address: hp.address, port: hp.port, weight, method: 'masq', activeConns: active, inactiveConns: inactive };
         persistent.set(r, persist);
       } else {
-        const method = (n > 2 ? listMethod(text.slice(starts[2]!, ends[2]!)) : undefined) ?? fail(`unknown forwarding method ${n > 2 ? text.slice(starts[2]!, ends[2]!) : ''}`);
+        const method = (n > 2 ? listMethod(text.slice(starts[2], ends[2])) : undefined) ?? fail(`unknown forwarding method ${n > 2 ? text.slice(starts[2], ends[2]) : ''}`);
         const [weight, active, inactive] = [num(3), num(4), num(5)];
         if (n < 6 || weight < 0 || active < 0 || inactive < 0) fail('bad counters');
         r = { address: hp.address, port: hp.port, weight, method, activeConns: active, inactiveConns: inactive };
@@ -612,7 +612,7 @@ export function parseIpvsadmList(text: string): IpvsadmList {
       current!.realServers.push(r);
       continue;
     }
-    const line = text.slice(starts[0]!, ends[n - 1]!);
+    const line = text.slice(starts[0], ends[n - 1]);
     if (line.startsWith('IP Virtual Server version')) continue;
     if (line.startsWith('Prot LocalAddress:Port')) {
       if (/\b(Conns|CPS)\b/.test(line)) fail('statistics table: use parseIpvsadmStats');

@@ -67,7 +67,7 @@ test(`${IPVS_CHUNK_MIN_LINES}+ IPVS lines load in ${IPVS_CHUNKS} chunks by addre
   assert.is(chunkOf.size, 1200);
   addrSteps.forEach((s, k) => {
     const deps = new Set(steps[s]!.after);
-    assert.ok(deps.has(ipvsSteps[k]!) && deps.has(rules[0]!), `address chunk ${k} waits for ${[...deps]}`);
+    assert.ok(deps.has(ipvsSteps[k]!) && deps.has(rules[0]!), `address chunk ${k} waits for ${[...deps].join(", ")}`);
     for (const l of steps[s]!.command.input!.trim().split('\n')) {
       const a = /addr add ([\d.]+)\//.exec(l)![1]!;
       assert.ok((chunkOf.get(a) ?? IPVS_CHUNKS - 1) <= k, `${a} bound in chunk ${k}, its services load in ${chunkOf.get(a)}`);
