@@ -39,9 +39,10 @@ export const IPVS_CHUNKS = 4;
 
 /** The virtual address of an IPVS change key: `TCP/10.0.0.1:80 -> …` → `10.0.0.1`, `[fd00::1]` → `fd00::1`. */
 function vipOf(key: string): string {
-  const vs = key.split(' -> ')[0]!;
-  const addr = vs.slice(vs.indexOf('/') + 1, vs.lastIndexOf(':'));
-  return addr.startsWith('[') ? addr.slice(1, -1) : addr;
+  const arrow = key.indexOf(' -> ');
+  const colon = key.lastIndexOf(':', (arrow < 0 ? key.length : arrow) - 1);
+  const slash = key.indexOf('/');
+  return key.charCodeAt(slash + 1) === 91 ? key.slice(slash + 2, colon - 1) : key.slice(slash + 1, colon); // 91: '['
 }
 
 /** ipvsadm's service switch (render/render.ts spells it the same; not imported: it loads handlebars). */
