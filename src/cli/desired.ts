@@ -66,10 +66,21 @@ export async function loadDesired(args: ParsedArgs, io: Io, node: NodeInfo): Pro
   const [{ compileFromArgs }, { buildManifest, inputsDigest }, { ipvscVersion }] = await Promise.all([import('./inputs.js'), import('./manifest.js'), import('./context.js')]);
   const res = compileFromArgs(args, io, interfaces);
   if (hasErrors(res.diags) || !res.artifacts || !res.state) return { diags: res.diags };
-  const manifest = buildManifest(res.state, res.artifacts, ipvscVersion(), inputsDigest(res.files, []));
+  const { state, artifacts, files } = res;
   const origins = new Map<string, string>();
-  for (const v of res.state.virtualServers) {
+  for (const v of state.virtualServers) {
     origins.set(vsKey({ protocol: v.protocol, address: v.address.text, port: v.port }), `${v.origin.object}${v.origin.port ? ` port ${v.origin.port}` : ''}`);
   }
-  return { artifacts: res.artifacts, manifest, model: res.state, origins, diags: res.diags };
+  // The manifest hashes every artifact: made on first read (apply, plan --out), not for a plan
+  // that only prints its diff (renderArtifacts renders each file on first read, too).
+  let manifest: Manifest | undefined;
+  return {
+    artifacts,
+    get manifest(): Manifest {
+      return (manifest ??= buildManifest(state, artifacts, ipvscVersion(), inputsDigest(files, [])));
+    },
+    model: state,
+    origins,
+    diags: res.diags,
+  };
 }
