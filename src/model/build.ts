@@ -130,7 +130,8 @@ function buildPass(inp: BuildInputs, family: Family, claims: Map<string, Virtual
   // Addresses bound on kube-ipvs0 first: CIDR-mode NodePort addresses may include them (quirk 5).
   for (const sp of ports) {
     bound.set(sp.clusterIP.key, sp.clusterIP);
-    for (const ip of [...sp.externalIPs, ...sp.lbVIPs]) if (!onInterface.has(ip.key)) bound.set(ip.key, ip);
+    for (const ip of sp.externalIPs) if (!onInterface.has(ip.key)) bound.set(ip.key, ip);
+    for (const ip of sp.lbVIPs) if (!onInterface.has(ip.key)) bound.set(ip.key, ip);
   }
   const boundList = [...bound.values()].sort((a, b) => compareKeys(a.key, b.key));
   const needNodeIPs = ports.some((sp) => sp.nodePort !== 0);
