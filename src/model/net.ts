@@ -64,13 +64,25 @@ function parseV6(s: string): number[] | null {
   }
   const dbl = body.indexOf('::');
   if (dbl !== body.lastIndexOf('::')) return null;
+  // Colon-separated groups of 1 to 4 hex digits, scanned in place (no split, no regex per group).
   const groupsOf = (part: string): number[] | null => {
-    if (part === '') return [];
-    const gs = part.split(':');
     const out: number[] = [];
-    for (const g of gs) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-      out.push(parseInt(g, 16));
+    if (part === '') return out;
+    let v = 0;
+    let digits = 0;
+    for (let i = 0; i <= part.length; i++) {
+      const c = i < part.length ? part.charCodeAt(i) : 0x3a;
+      if (c === 0x3a) {
+        if (digits === 0) return null;
+        out.push(v);
+        v = 0;
+        digits = 0;
+        continue;
+      }
+      const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+      if (d < 0 || digits === 4) return null;
+      v = v * 16 + d;
+      digits++;
     }
     return out;
   };
