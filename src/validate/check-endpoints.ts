@@ -29,13 +29,14 @@ export function checkEndpointSlice(s: EndpointSlice, r: Reporter): void {
     }
     if (addresses.length > 1) r.warn('SLICE_EXTRA_ADDRESSES', `/endpoints/${i}/addresses`, `only the first address of an endpoint is used by kube-proxy; ${addresses.length - 1} more ignored`);
   }
-  const names = new Map<string, number>();
+  // A slice with one port cannot repeat a name: no Map for it (most slices, issue #5).
+  const names = (s.ports ?? []).length > 1 ? new Map<string, number>() : null;
   (s.ports ?? []).forEach((p, i) => {
     const at = `/ports/${i}`;
     if (p.name !== undefined && p.name !== null) {
       if (p.name !== '' && !isDns1123Label(p.name)) r.error('RULE_PORT_NAME', `${at}/name`, `port name ${show(p.name)} is not a DNS-1123 label`, 'lower-case letters, digits and "-", at most 63 characters; it must equal the Service port\'s name');
-      if (names.has(p.name)) r.error('RULE_DUPLICATE_PORT_NAME', `${at}/name`, `port name ${show(p.name)} is used by ports ${names.get(p.name)} and ${i}`, 'port names must be unique within an EndpointSlice');
-      names.set(p.name, i);
+      if (names?.has(p.name)) r.error('RULE_DUPLICATE_PORT_NAME', `${at}/name`, `port name ${show(p.name)} is used by ports ${names.get(p.name)} and ${i}`, 'port names must be unique within an EndpointSlice');
+      names?.set(p.name, i);
     }
     if (p.port === undefined || p.port === null || p.port === 0) r.warn('SLICE_PORT_NO_NUMBER', at, 'EndpointSlice port has no port number; kube-proxy ignores it');
   });
