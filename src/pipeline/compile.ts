@@ -128,7 +128,8 @@ export function loadAndValidate(files: readonly SourceFile[], opts: CompileOptio
   diags.push(...resolved.diags);
   const config = opts.nodeName !== undefined ? { ...resolved.config, hostnameOverride: opts.nodeName } : resolved.config;
   // v1 Endpoints become slices only for selector-less Services, as the mirroring controller does.
-  const svcByKey = new Map(services.map((s) => [`${s.service.metadata.namespace}/${s.service.metadata.name}`, s.service]));
+  // Built only when there are v1 Endpoints: most inputs have none (issue #5).
+  const svcByKey = endpoints.length === 0 ? new Map<string, Service>() : new Map(services.map((s) => [`${s.service.metadata.namespace}/${s.service.metadata.name}`, s.service]));
   for (const e of endpoints) {
     const svc = svcByKey.get(`${e.metadata.namespace}/${e.metadata.name}`);
     if (!svc) continue;
