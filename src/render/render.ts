@@ -82,7 +82,15 @@ export function renderIptables(pass: FamilyPass, templates: Templates, jumps: { 
 
 export function renderIpvsadm(vss: readonly VirtualServer[], timeouts: DesiredState['timeouts'] | null, templates: Templates): string {
   const set = timeouts && (timeouts.tcp > 0 || timeouts.tcpfin > 0 || timeouts.udp > 0) ? timeouts : null;
-  return compile(templates).ipvsadm({ timeouts: set, services: vss.map((v) => ({ add: vsLine(v), servers: rsLines(v) })) });
+  // One flat list of lines: each virtual server's -A line followed by its -a lines.
+  const lines: string[] = [];
+  for (let i = 0; i < vss.length; i++) {
+    const v = vss[i]!;
+    lines.push(vsLine(v));
+    const rs = rsLines(v);
+    for (let j = 0; j < rs.length; j++) lines.push(rs[j]!);
+  }
+  return compile(templates).ipvsadm({ timeouts: set, services: lines });
 }
 
 export function renderIpset(sets: readonly IpSet[], templates: Templates): string {
