@@ -15,13 +15,15 @@ import type { DesiredState, InterfaceAddress } from '../model/types.js';
 import { parseIp } from '../model/net.js';
 import type { NodeInfo } from '../state/snapshot.js';
 import { vsKey } from '../state/types.js';
+import type { OriginLookup } from '../plan/make-plan.js';
 
 export interface Desired {
   readonly artifacts: Artifacts;
   readonly manifest: Manifest;
   /** The compiled model the artifacts were rendered from (absent with --from). */
   readonly model?: DesiredState;
-  readonly origins: Map<string, string>;
+  /** Virtual server key (vsKey) → `Service ns/name port p`, for the plan's change lines. */
+  readonly origins: OriginLookup;
   readonly diags: Diagnostic[];
 }
 
@@ -66,10 +68,31 @@ export async function loadDesired(args: ParsedArgs, io: Io, node: NodeInfo): Pro
   const [{ compileFromArgs }, { buildManifest, inputsDigest }, { ipvscVersion }] = await Promise.all([import('./inputs.js'), import('./manifest.js'), import('./context.js')]);
   const res = compileFromArgs(args, io, interfaces);
   if (hasErrors(res.diags) || !res.artifacts || !res.state) return { diags: res.diags };
-  const manifest = buildManifest(res.state, res.artifacts, ipvscVersion(), inputsDigest(res.files, []));
-  const origins = new Map<string, string>();
-  for (const v of res.state.virtualServers) {
-    origins.set(vsKey({ protocol: v.protocol, address: v.address.text, port: v.port }), `${v.origin.object}${v.origin.port ? ` port ${v.origin.port}` : ''}`);
-  }
-  return { artifacts: res.artifacts, manifest, model: res.state, origins, diags: res.diags };
+  const { state, artifacts, files } = res;
+  // Looked up only for changed virtual servers: built on the first lookup, so a plan with no
+  // IPVS change never keys its ~40k virtual servers (10k Services, issue #5).
+  let byKey: Map<string, string> | undefined;
+  const origins: OriginLookup = {
+    get: (key) => {
+      if (!byKey) {
+        byKey = new Map();
+        for (const v of state.virtualServers) {
+          byKey.set(vsKey({ protocol: v.protocol, address: v.address.text, port: v.port }), `${v.origin.object}${v.origin.port ? ` port ${v.origin.port}` : ''}`);
+        }
+      }
+      return byKey.get(key);
+    },
+  };
+  // The manifest hashes every artifact: made on first read (apply, plan --out), not for a plan
+  // that only prints its diff (renderArtifacts renders each file on first read, too).
+  let manifest: Manifest | undefined;
+  return {
+    artifacts,
+    get manifest(): Manifest {
+      return (manifest ??= buildManifest(state, artifacts, ipvscVersion(), inputsDigest(files, [])));
+    },
+    model: state,
+    origins,
+    diags: res.diags,
+  };
 }

@@ -29,16 +29,25 @@ export interface Manifest {
   readonly artifacts: Readonly<Record<string, string>>;
 }
 
-export function buildManifest(state: DesiredState, artifacts: Artifacts, version: string, digest: string): Manifest {
+/** The manifest's fields taken from the model alone: cheap, with no artifact to render or hash. */
+export type ManifestFields = Pick<Manifest, 'node' | 'families' | 'kubeIpvs0' | 'sysctls' | 'ipvsTimeouts' | 'excludeCIDRs'>;
+
+export function manifestFields(state: DesiredState): ManifestFields {
   return {
-    formatVersion: 1,
-    ipvsc: version,
     node: { name: state.node.name, ips: state.node.addresses.map((a) => a.ip.text) },
     families: state.passes.map((p) => p.family),
     kubeIpvs0: state.kubeIpvs0,
     sysctls: state.sysctls,
     ipvsTimeouts: state.timeouts,
     excludeCIDRs: state.excludeCIDRs.map((c) => c.text),
+  };
+}
+
+export function buildManifest(state: DesiredState, artifacts: Artifacts, version: string, digest: string): Manifest {
+  return {
+    formatVersion: 1,
+    ipvsc: version,
+    ...manifestFields(state),
     inputsDigest: digest,
     artifacts: Object.fromEntries(Object.entries(artifacts).map(([k, v]) => [k, sha256(v as string)])),
   };

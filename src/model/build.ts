@@ -18,6 +18,7 @@ import { categorizeEndpoints, endpointsForVS } from './select-endpoints.js';
 import { nodePortIPs } from './node-ips.js';
 import { SetBuilder } from './set-builder.js';
 import { buildRules } from './iptables-rules.js';
+import { sortSmall } from '../util/sort-small.js';
 import type { OutFilterDrop } from './iptables-rules.js';
 import type { SetId } from './names.js';
 import { protocolRank } from './names.js';
@@ -48,6 +49,10 @@ const vsIdentity = (protocol: VirtualServer['protocol'], address: Ip, port: numb
 /** Virtual server order: address, port, protocol (docs/artifacts.md). */
 export const compareVirtualServers = (x: VirtualServer, y: VirtualServer): number =>
   compareKeys(x.address.key, y.address.key) || x.port - y.port || protocolRank(x.protocol) - protocolRank(y.protocol);
+
+const NO_ENDPOINTS: readonly Endpoint[] = Object.freeze([]);
+
+const compareRealServers = (a: RealServer, b: RealServer): number => compareKeys(a.address.key, b.address.key) || a.port - b.port;
 
 export function activeFamilies(inp: BuildInputs): Family[] {
   const v6 =
@@ -122,15 +127,23 @@ function buildPass(inp: BuildInputs, family: Family, claims: Map<string, Virtual
   const nodeIP = node.primary[family];
   const flags = cfg.scheduler === 'mh' ? ['mh-port'] : [];
 
+  // Indexed loops on the per-port and per-endpoint paths: for-of allocates an iterator result
+  // per step until the optimiser removes it, ~8 MB at 10k Services (issue #5).
   const keyed: { sp: ServicePort; k: string }[] = [];
-  for (const s of inp.services) for (const sp of servicePorts(s.service, family, { file: s.file, base: s.base, doc: s.doc })) keyed.push({ sp, k: servicePortKey(sp) });
+  for (let i = 0; i < inp.services.length; i++) {
+    const s = inp.services[i]!;
+    const sps = servicePorts(s.service, family, s);
+    for (let j = 0; j < sps.length; j++) keyed.push({ sp: sps[j]!, k: servicePortKey(sps[j]!) });
+  }
   keyed.sort((a, b) => compareKeys(a.k, b.k));
   const ports = keyed.map((x) => x.sp);
 
   // Addresses bound on kube-ipvs0 first: CIDR-mode NodePort addresses may include them (quirk 5).
-  for (const sp of ports) {
+  for (let i = 0; i < ports.length; i++) {
+    const sp = ports[i]!;
     bound.set(sp.clusterIP.key, sp.clusterIP);
-    for (const ip of [...sp.externalIPs, ...sp.lbVIPs]) if (!onInterface.has(ip.key)) bound.set(ip.key, ip);
+    for (let j = 0; j < sp.externalIPs.length; j++) if (!onInterface.has(sp.externalIPs[j]!.key)) bound.set(sp.externalIPs[j]!.key, sp.externalIPs[j]!);
+    for (let j = 0; j < sp.lbVIPs.length; j++) if (!onInterface.has(sp.lbVIPs[j]!.key)) bound.set(sp.lbVIPs[j]!.key, sp.lbVIPs[j]!);
   }
   const boundList = [...bound.values()].sort((a, b) => compareKeys(a.key, b.key));
   const needNodeIPs = ports.some((sp) => sp.nodePort !== 0);
@@ -148,7 +161,7 @@ function buildPass(inp: BuildInputs, family: Family, claims: Map<string, Virtual
   const realServersOf = (eps: readonly Endpoint[]): RealServer[] => {
     let rs = rsCache.get(eps);
     if (!rs) {
-      rs = eps.map((e) => ({ address: e.addr, port: e.port, weight: 1 })).sort((a, b) => compareKeys(a.address.key, b.address.key) || a.port - b.port);
+      rs = sortSmall(eps.map((e) => ({ address: e.addr, port: e.port, weight: 1 })), compareRealServers);
       rsCache.set(eps, rs);
     }
     return rs;
@@ -170,11 +183,13 @@ function buildPass(inp: BuildInputs, family: Family, claims: Map<string, Virtual
     if (!prev) claims.set(key, vs);
   };
 
-  for (const { sp, k } of keyed) {
-    const eps = epMap.get(k) ?? [];
+  for (let i = 0; i < keyed.length; i++) {
+    const { sp, k } = keyed[i]!;
+    const eps = epMap.get(k) ?? NO_ENDPOINTS;
     const cat = categorizeEndpoints(eps, sp, topo);
     const proto = sp.protocol;
-    for (const e of eps) {
+    for (let j = 0; j < eps.length; j++) {
+      const e = eps[j]!;
       if (!e.isLocal || e.port === 0) continue;
       sets.ipPortIp('LOOP-BACK', e.addr, proto, e.port, e.addr);
     }

@@ -7,6 +7,7 @@ import { joinHostPort, parseIp } from './net.js';
 import type { EndpointSlice, Endpoints } from './k8s.js';
 import { SERVICE_NAME_LABEL, PROXY_NAME_LABEL, HEADLESS_LABEL, SKIP_MIRROR_LABEL } from './k8s.js';
 import type { Protocol } from './names.js';
+import { sortSmall } from '../util/sort-small.js';
 
 export interface Endpoint {
   readonly ip: string;
@@ -26,6 +27,8 @@ export interface Endpoint {
 /** Shared by every endpoint without hints (most of them): one allocation, not one per endpoint. */
 const NO_HINTS: readonly string[] = Object.freeze([]);
 
+const byEndpointKey = (a: Endpoint, b: Endpoint): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
 /** (namespace, service, port name, protocol), the service-port-name key of kube-proxy. */
 export const portKey = (ns: string, svc: string, portName: string, proto: string): string => `${ns}/${svc}:${portName}/${proto}`;
 
@@ -42,20 +45,26 @@ export function buildEndpointsMap(slices: readonly EndpointSlice[], family: Fami
     .map((s) => ({ s, k: `${s.metadata.namespace ?? 'default'}/${s.metadata.name ?? ''}` }))
     .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
     .map((x) => x.s);
-  for (const s of ordered) {
+  // Indexed loops: no iterator result per slice, port and endpoint (issue #5).
+  for (let si = 0; si < ordered.length; si++) {
+    const s = ordered[si]!;
     const labels = s.metadata.labels ?? {};
     const svc = labels[SERVICE_NAME_LABEL];
     const ns = s.metadata.namespace ?? 'default';
     if (!svc || ns === '') continue;
     if (labels[PROXY_NAME_LABEL] !== undefined || labels[HEADLESS_LABEL] !== undefined) continue;
-    for (const port of s.ports ?? []) {
+    const ports = s.ports ?? [];
+    const endpoints = s.endpoints ?? [];
+    for (let pi = 0; pi < ports.length; pi++) {
+      const port = ports[pi]!;
       // kube-proxy ignores ports with a nil/zero port number. A nil name cannot reach it: the
       // API server defaults EndpointPort.name to "" (discovery/v1 SetDefaults_EndpointPort).
       if (!port.port) continue;
       const key = portKey(ns, svc, port.name ?? '', port.protocol ?? 'TCP');
       let set = byKey.get(key);
       if (!set) byKey.set(key, (set = new Map<string, Endpoint>()));
-      for (const ep of s.endpoints ?? []) {
+      for (let ei = 0; ei < endpoints.length; ei++) {
+        const ep = endpoints[ei]!;
         const first = ep.addresses[0];
         if (first === undefined) continue;
         const ip = parseIp(first);
@@ -79,7 +88,8 @@ export function buildEndpointsMap(slices: readonly EndpointSlice[], family: Fami
     }
   }
   const out = new Map<string, Endpoint[]>();
-  for (const [k, set] of byKey) out.set(k, [...set.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
+  // forEach, not for-of over entries: no [key, value] pair per service port (issue #5).
+  byKey.forEach((set, k) => out.set(k, sortSmall([...set.values()], byEndpointKey)));
   return out;
 }
 

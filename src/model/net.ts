@@ -64,13 +64,25 @@ function parseV6(s: string): number[] | null {
   }
   const dbl = body.indexOf('::');
   if (dbl !== body.lastIndexOf('::')) return null;
+  // Colon-separated groups of 1 to 4 hex digits, scanned in place (no split, no regex per group).
   const groupsOf = (part: string): number[] | null => {
-    if (part === '') return [];
-    const gs = part.split(':');
     const out: number[] = [];
-    for (const g of gs) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-      out.push(parseInt(g, 16));
+    if (part === '') return out;
+    let v = 0;
+    let digits = 0;
+    for (let i = 0; i <= part.length; i++) {
+      const c = i < part.length ? part.charCodeAt(i) : 0x3a;
+      if (c === 0x3a) {
+        if (digits === 0) return null;
+        out.push(v);
+        v = 0;
+        digits = 0;
+        continue;
+      }
+      const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+      if (d < 0 || digits === 4) return null;
+      v = v * 16 + d;
+      digits++;
     }
     return out;
   };
@@ -134,12 +146,14 @@ function v6Key(b: readonly number[]): string {
   return k;
 }
 
-function makeIp(bytes: number[]): Ip {
+/** `v4text`: the input, when it is already canonical dotted decimal (parseV4 accepted it). */
+function makeIp(bytes: number[], v4text?: string): Ip {
   const mapped = bytes.length === 16 && bytes[10] === 0xff && bytes[11] === 0xff && bytes.slice(0, 10).every((x) => x === 0);
   if (bytes.length === 4 || mapped) {
     const v4 = bytes.length === 4 ? bytes : bytes.slice(12);
     const word = ((v4[0]! << 24) | (v4[1]! << 16) | (v4[2]! << 8) | v4[3]!) >>> 0;
-    return { family: 'IPv4', text: `${v4[0]!}.${v4[1]!}.${v4[2]!}.${v4[3]!}`, key: '4' + word.toString(16).padStart(8, '0'), bytes: v4 };
+    const text = v4text ?? `${v4[0]!}.${v4[1]!}.${v4[2]!}.${v4[3]!}`;
+    return { family: 'IPv4', text, key: '4' + word.toString(16).padStart(8, '0'), bytes: v4 };
   }
   return { family: 'IPv6', text: formatV6(bytes), key: v6Key(bytes), bytes };
 }
@@ -153,7 +167,9 @@ export function parseIp(s: string): Ip | null {
   let result: Ip | null = null;
   if (typeof s === 'string' && s.length <= 45) {
     const v4 = s.includes(':') ? null : parseV4(s);
-    if (v4) result = makeIp(v4);
+    // parseV4 accepts only canonical text (no leading zeros, no other forms): reuse the input
+    // string instead of building a 7-piece copy, for every address of every input (issue #5).
+    if (v4) result = makeIp(v4, s);
     else if (s.includes(':')) {
       const v6 = parseV6(s);
       if (v6) result = makeIp(v6);

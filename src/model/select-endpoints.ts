@@ -34,12 +34,19 @@ function topologyFilter(eps: readonly Endpoint[], node: NodeTopology): ((e: Endp
   return null;
 }
 
+function allReady(eps: readonly Endpoint[]): boolean {
+  for (let i = 0; i < eps.length; i++) if (!eps[i]!.ready) return false;
+  return true;
+}
+
 export function categorizeEndpoints(eps: readonly Endpoint[], sp: ServicePort, node: NodeTopology): Categorized {
-  let cluster: Endpoint[] | null = null;
+  let cluster: readonly Endpoint[] | null = null;
   let hasAny = false;
   if (usesClusterEndpoints(sp)) {
     const topo = topologyFilter(eps, node);
-    cluster = eps.filter((e) => e.ready && (!topo || topo(e)));
+    // Usually every endpoint is ready and no topology applies: share the list instead of copying
+    // it (lists are read-only; build.ts also renders a shared list's real servers once).
+    cluster = !topo && allReady(eps) ? eps : eps.filter((e) => e.ready && (!topo || topo(e)));
     // No ready endpoint anywhere (in the topology): serving+terminating ones, cluster-wide.
     if (cluster.length === 0) cluster = eps.filter((e) => e.serving && e.terminating);
     if (cluster.length > 0) hasAny = true;

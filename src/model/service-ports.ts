@@ -83,6 +83,7 @@ export function servicePorts(svc: Service, family: Family, src?: { readonly file
   const internalPolicyLocal = spec.internalTrafficPolicy === 'Local';
   const healthCheckNodePort = type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local' ? spec.healthCheckNodePort ?? 0 : 0;
   const affinityTimeout = spec.sessionAffinity === 'ClientIP' ? spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800 : 0;
+  const object = `Service ${ns}/${name}`;
   return (spec.ports ?? []).map((p, i) => ({
     namespace: ns,
     name,
@@ -98,6 +99,9 @@ export function servicePorts(svc: Service, family: Family, src?: { readonly file
     affinityTimeout,
     externalPolicyLocal,
     internalPolicyLocal,
-    origin: { object: `Service ${ns}/${name}`, port: p.name ?? '', ...(src ? { file: src.file, doc: src.doc, path: `${src.base}/spec/ports/${i}` } : {}) },
+    // Two literals, not a spread of a temporary: one allocation per port (issue #5).
+    origin: src
+      ? { object, port: p.name ?? '', file: src.file, doc: src.doc, path: `${src.base}/spec/ports/${i}` }
+      : { object, port: p.name ?? '' },
   }));
 }

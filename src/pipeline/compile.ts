@@ -86,8 +86,9 @@ export function loadAndValidate(files: readonly SourceFile[], opts: CompileOptio
     const schemaDiags = checkSchema(m, kind, assets.validators);
     diags.push(...schemaDiags);
     if (schemaDiags.length > 0) continue;
-    // Duplicate objects: the API server has one object per kind/namespace/name.
-    const id = `${kind}/${m.label}`;
+    // Duplicate objects: the API server has one object per kind/namespace/name. The label is
+    // `Kind ns/name` (safeLabel keeps the kind prefix), so it identifies the object by itself.
+    const id = m.label;
     const dup = seen.get(id);
     if (dup && kind !== 'KubeProxyConfiguration') {
       diags.push({ severity: 'error', code: 'RULE_DUPLICATE_OBJECT', file: m.file, doc: m.doc, path: m.base + '/metadata/name', object: m.label, summary: `${m.label} is defined twice (also in ${dup.file})`, hint: 'remove one of the copies; each object may appear once in the inputs' });
@@ -127,7 +128,8 @@ export function loadAndValidate(files: readonly SourceFile[], opts: CompileOptio
   diags.push(...resolved.diags);
   const config = opts.nodeName !== undefined ? { ...resolved.config, hostnameOverride: opts.nodeName } : resolved.config;
   // v1 Endpoints become slices only for selector-less Services, as the mirroring controller does.
-  const svcByKey = new Map(services.map((s) => [`${s.service.metadata.namespace}/${s.service.metadata.name}`, s.service]));
+  // Built only when there are v1 Endpoints: most inputs have none (issue #5).
+  const svcByKey = endpoints.length === 0 ? new Map<string, Service>() : new Map(services.map((s) => [`${s.service.metadata.namespace}/${s.service.metadata.name}`, s.service]));
   for (const e of endpoints) {
     const svc = svcByKey.get(`${e.metadata.namespace}/${e.metadata.name}`);
     if (!svc) continue;

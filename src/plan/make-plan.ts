@@ -23,9 +23,14 @@ import type { Change, Plan } from './types.js';
 /** Loaded only when a chain's rules changed (~30 ms of start-up otherwise). */
 const diff = lazyRequire<typeof Diff>('diff');
 
+/** Only `get` is needed: a Map works, and plan -f passes one that is filled on first use. */
+export type OriginLookup = Pick<ReadonlyMap<string, string>, 'get'>;
+
+const NO_ORIGINS: OriginLookup = new Map<string, string>();
+
 export interface PlanOptions {
   /** Object each VS comes from, by vsKey (from the compiled model). */
-  readonly origins?: ReadonlyMap<string, string>;
+  readonly origins?: OriginLookup;
 }
 
 /** Which live virtual servers ipvsc owns (kube-proxy's cleanLegacyService rules). */
@@ -118,7 +123,7 @@ export function makePlan(desired: DesiredCanonical, live: CanonicalState, opts: 
   planSysctls(desired, live, push);
   planKubeIpvs0(desired, live, push);
   planIpsets(desired, live, push);
-  planIpvs(desired, live, push, draining, opts.origins ?? new Map());
+  planIpvs(desired, live, push, draining, opts.origins ?? NO_ORIGINS);
   planIptables(desired, live, push);
 
   const all = [...creates, ...deletes];
@@ -219,7 +224,7 @@ function diffEntries(d: LiveIpSet, l: LiveIpSet, push: Push): void {
 const vsText = (v: LiveVirtualServer): string =>
   `${v.scheduler}${v.flags.length ? ` -b ${v.flags.join(',')}` : ''}${v.timeout ? ` -p ${v.timeout}` : ''}`;
 
-function planIpvs(desired: DesiredCanonical, live: CanonicalState, push: Push, draining: string[], origins: ReadonlyMap<string, string>): void {
+function planIpvs(desired: DesiredCanonical, live: CanonicalState, push: Push, draining: string[], origins: OriginLookup): void {
   const owns = ownerOf(desired);
   const owned = live.ipvs.filter((v) => v.fwmark === undefined && owns(v.address));
   if (sameServices(owned, desired.ipvs)) {
@@ -253,7 +258,7 @@ function sameServices(a: readonly LiveVirtualServer[], b: readonly LiveVirtualSe
 }
 
 /** One desired service against its live one (if any). */
-function planService(d: LiveVirtualServer, l: LiveVirtualServer | undefined, live: CanonicalState, push: Push, draining: string[], origins: ReadonlyMap<string, string>, key = vsKey(d)): void {
+function planService(d: LiveVirtualServer, l: LiveVirtualServer | undefined, live: CanonicalState, push: Push, draining: string[], origins: OriginLookup, key = vsKey(d)): void {
   const origin = origins.get(key);
   const o = origin ? { origin } : {};
   if (!l) {

@@ -4,7 +4,7 @@
  * `--from DIR` and saved plans (desiredFromArtifacts).
  */
 import type { Family } from '../model/net.js';
-import type { Manifest } from '../cli/manifest.js';
+import type { Manifest, ManifestFields } from '../cli/manifest.js';
 import type { Artifacts } from '../render/render.js';
 import type { DesiredState } from '../model/types.js';
 import { parseIpvsadmSave, servicesFromModel } from './parse-ipvsadm.js';
@@ -79,11 +79,11 @@ export function desiredFromArtifacts(artifacts: Artifacts, manifest: Manifest): 
  * parsed as always. The same result (test/unit/state/desired.test.ts); a saved plan and
  * `--from DIR` still read everything from the artifacts.
  */
-export function desiredFromModel(model: DesiredState, artifacts: Artifacts, manifest: Manifest): DesiredCanonical {
+export function desiredFromModel(model: DesiredState, artifacts: Artifacts, manifest: ManifestFields): DesiredCanonical {
   return desiredState(artifacts, manifest, model);
 }
 
-function desiredState(artifacts: Artifacts, manifest: Manifest, model: DesiredState | null): DesiredCanonical {
+function desiredState(artifacts: Artifacts, manifest: ManifestFields, model: DesiredState | null): DesiredCanonical {
   const v4 = parseRestoreFile(artifacts['iptables.restore'], 'IPv4');
   const v6 = artifacts['ip6tables.restore'] !== undefined ? parseRestoreFile(artifacts['ip6tables.restore'], 'IPv6') : { tables: {}, jumps: [] };
   const sysctls: Record<string, string> = {};

@@ -34,20 +34,24 @@ export function checkService(svc: Service, r: Reporter, opts: ServiceRuleOptions
   if (ports.length === 0 && !headless) {
     r.error('RULE_PORTS_REQUIRED', '/spec/ports', 'spec.ports is required (at least one port) unless the Service is headless', 'add a port, or set clusterIP: None for a headless Service');
   }
-  const names = new Map<string, number>();
-  const protoPort = new Map<string, number>();
-  const protoNodePort = new Map<string, number>();
+  // Duplicates need two ports: most Services have one, and three Maps each were ~5 MB at 10k.
+  const multi = ports.length > 1;
+  const names = multi ? new Map<string, number>() : null;
+  const protoPort = multi ? new Map<string, number>() : null;
+  const protoNodePort = multi ? new Map<string, number>() : null;
   ports.forEach((p, i) => {
     const at = `/spec/ports/${i}`;
     const proto = p.protocol ?? 'TCP';
     const name = p.name ?? '';
     if (ports.length > 1 && name === '') r.error('RULE_PORT_NAME_REQUIRED', `${at}/name`, 'every port needs a name when a Service has more than one', 'name the ports (for example http, https); EndpointSlice ports are matched by name');
     if (name !== '' && !isDns1123Label(name)) r.error('RULE_PORT_NAME', `${at}/name`, `port name ${show(name)} is not a DNS-1123 label`, 'lower-case letters, digits and "-", at most 63 characters');
-    if (names.has(name) && name !== '') r.error('RULE_DUPLICATE_PORT_NAME', `${at}/name`, `port name ${show(name)} is used by ports ${names.get(name)} and ${i}`, 'port names must be unique within a Service');
-    names.set(name, i);
-    const pk = `${proto}/${p.port}`;
-    if (protoPort.has(pk)) r.error('RULE_DUPLICATE_PORT', `${at}/port`, `${proto} port ${p.port} is already used by port ${protoPort.get(pk)}`, 'a Service may not expose the same protocol and port twice');
-    protoPort.set(pk, i);
+    if (names && protoPort) {
+      if (names.has(name) && name !== '') r.error('RULE_DUPLICATE_PORT_NAME', `${at}/name`, `port name ${show(name)} is used by ports ${names.get(name)} and ${i}`, 'port names must be unique within a Service');
+      names.set(name, i);
+      const pk = `${proto}/${p.port}`;
+      if (protoPort.has(pk)) r.error('RULE_DUPLICATE_PORT', `${at}/port`, `${proto} port ${p.port} is already used by port ${protoPort.get(pk)}`, 'a Service may not expose the same protocol and port twice');
+      protoPort.set(pk, i);
+    }
     // kube-proxy's unit tests use port 0, but ipvsadm refuses it ("Zero port specified for
     // non-persistent service") and so does the API server: the artifact could not load.
     if (p.port === 0) r.error('RULE_PORT_ZERO', `${at}/port`, 'port 0 is not a valid Service port', 'use a port from 1 to 65535');
@@ -57,9 +61,11 @@ export function checkService(svc: Service, r: Reporter, opts: ServiceRuleOptions
       if (type === 'ClusterIP') r.warn('API_NODEPORT_ON_CLUSTERIP', `${at}/nodePort`, 'nodePort is forbidden for type ClusterIP; kube-proxy still opens it (it keys on nodePort, not on type)', 'remove nodePort or change the type to NodePort');
       const [lo, hi] = opts.nodePortRange;
       if (np < lo || np > hi) r.warn('API_NODEPORT_RANGE', `${at}/nodePort`, `nodePort ${np} is outside the node port range ${lo}-${hi}; the API server would reject it, kube-proxy programs it`, 'use a port in the range, or pass --service-node-port-range if your cluster uses another');
-      const nk = `${proto}/${np}`;
-      if (protoNodePort.has(nk)) r.error('RULE_DUPLICATE_NODEPORT', `${at}/nodePort`, `${proto} nodePort ${np} is already used by port ${protoNodePort.get(nk)}`, 'each port needs its own nodePort');
-      protoNodePort.set(nk, i);
+      if (protoNodePort) {
+        const nk = `${proto}/${np}`;
+        if (protoNodePort.has(nk)) r.error('RULE_DUPLICATE_NODEPORT', `${at}/nodePort`, `${proto} nodePort ${np} is already used by port ${protoNodePort.get(nk)}`, 'each port needs its own nodePort');
+        protoNodePort.set(nk, i);
+      }
     }
     if (type === 'LoadBalancer' && p.port === 10250) r.warn('API_LB_KUBELET_PORT', `${at}/port`, 'LoadBalancer Services may not use port 10250 (the kubelet port)');
   });

@@ -21,6 +21,7 @@ import { makePlan } from '../../plan/make-plan.js';
 import type { Plan } from '../../plan/types.js';
 import { formatPlanText, planToJson } from '../../plan/format.js';
 import { writeFilesAtomically } from '../write-outputs.js';
+import { manifestFields } from '../manifest.js';
 import { dirname, basename } from 'node:path';
 
 export interface Planned {
@@ -65,7 +66,7 @@ export async function computePlan(args: ParsedArgs, io: Io, host?: Host, timings
   const desired = await timings.phase(flagValue(args, 'from') ? 'plan: read the compiled artifacts (--from)' : 'plan: compile the inputs', () => loadDesired(args, io, live.node));
   if (!('artifacts' in desired)) return { diags: desired.diags };
   const desiredState = desired.model
-    ? timings.phaseSync('plan: desired state from the compiled model', () => desiredFromModel(desired.model!, desired.artifacts, desired.manifest))
+    ? timings.phaseSync('plan: desired state from the compiled model', () => desiredFromModel(desired.model!, desired.artifacts, manifestFields(desired.model!)))
     : timings.phaseSync('plan: parse the desired artifacts (--from)', () => desiredFromArtifacts(desired.artifacts, desired.manifest));
   const plan = timings.phaseSync('plan: diff (makePlan)', () => makePlan(desiredState, live, { origins: desired.origins }));
   return { plan, desired, desiredState, live, host: h };
