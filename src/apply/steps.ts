@@ -123,9 +123,21 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
   // 4. IPVS additions and in-place edits, alongside the sets (one chunk, or IPVS_CHUNKS by address).
   const ipvsAddChanges = [...by('ipvs', 'create'), ...by('ipvs', 'update')];
   const vipOfChange = ipvsAddChanges.map((c) => vipOf(c.key));
-  const vips = [...new Set(vipOfChange)];
-  const chunks = ipvsAddChanges.length >= IPVS_CHUNK_MIN_LINES ? Math.min(IPVS_CHUNKS, vips.length) : 1;
-  const chunkOfVip = new Map(vips.map((a, i) => [a, Math.floor((i * chunks) / vips.length)]));
+  const linesOfVip = new Map<string, number>();
+  for (const a of vipOfChange) linesOfVip.set(a, (linesOfVip.get(a) ?? 0) + 1);
+  const want = ipvsAddChanges.length >= IPVS_CHUNK_MIN_LINES ? IPVS_CHUNKS : 1;
+  // Chunks of about equal line counts (a node IP carries every NodePort: thousands of lines),
+  // numbered without gaps (one address's lines may fill more than one share).
+  const chunkOfVip = new Map<string, number>();
+  let seen = 0;
+  let chunks = 0;
+  let lastShare = -1;
+  for (const [a, n] of linesOfVip) {
+    const share = Math.floor((seen * want) / ipvsAddChanges.length);
+    if (share !== lastShare) [chunks, lastShare] = [chunks + 1, share];
+    chunkOfVip.set(a, chunks - 1);
+    seen += n;
+  }
   const byChunk: Change[][] = Array.from({ length: chunks }, () => []);
   ipvsAddChanges.forEach((c, i) => byChunk[chunkOfVip.get(vipOfChange[i]!)!]!.push(c)); // plan order kept: -A before its -a
   const ipvsSteps: number[] = [];

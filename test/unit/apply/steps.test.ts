@@ -88,6 +88,25 @@ test(`${IPVS_CHUNK_MIN_LINES}+ IPVS lines load in ${IPVS_CHUNKS} chunks by addre
   ran++;
 });
 
-test('ran every case', () => assert.is(ran, 2));
+test('chunks follow line counts: a node IP with thousands of NodePort lines fills chunks of its own, none empty', () => {
+  const changes: Change[] = [];
+  const ipvs: LiveVirtualServer[] = [];
+  const addVs = (address: string, port: number): void => {
+    const key = `TCP/${address}:${port}`;
+    ipvs.push({ protocol: 'TCP', address, port, scheduler: 'rr', flags: [], timeout: 0, realServers: [{ address: '10.244.0.1', port: 8080, weight: 1, method: 'masq' }] });
+    changes.push({ subsystem: 'ipvs', action: 'create', kind: 'virtual-server', key }, { subsystem: 'ipvs', action: 'create', kind: 'real-server', key: `${key} -> 10.244.0.1:8080` });
+  };
+  for (let p = 30000; p < 32500; p++) addVs('192.168.0.10', p);
+  for (let i = 0; i < 100; i++) addVs(`10.96.1.${i}`, 80);
+  const plan: Plan = { formatVersion: '1.0', node: 'n', stateDigest: '', changes, draining: [], summary: { add: changes.length, change: 0, destroy: 0 } };
+  const desired = { ipvs, ipsets: [], iptables: { IPv4: {}, IPv6: {} }, timeouts: { tcp: 0, tcpfin: 0, udp: 0 } } as unknown as DesiredCanonical;
+  const ipvsSteps = buildSteps(plan, desired).filter((st) => st.command.tool === 'ipvsadm');
+  const sizes = ipvsSteps.map((st) => st.command.input!.trim().split('\n').length);
+  assert.equal(sizes, [5000, 200]);
+  assert.ok(ipvsSteps.every((st, k) => st.name.endsWith(`(part ${k + 1} of 2)`)), ipvsSteps.map((st) => st.name).join('; '));
+  ran++;
+});
+
+test('ran every case', () => assert.is(ran, 3));
 
 test.run();
