@@ -60,11 +60,15 @@ export function touchedBy(changes: readonly Change[]): Touched {
         if (c.kind === 'link') link = true;
         else addresses = true;
         break;
-      case 'ipset':
-        ipsets.add(c.key.split(' ')[0]!);
+      case 'ipset': {
+        const space = c.key.indexOf(' ');
+        ipsets.add(space < 0 ? c.key : c.key.slice(0, space));
         break;
+      }
       case 'ipvs': {
-        const key = c.key.split(' -> ')[0]!;
+        const arrow = c.key.indexOf(' -> ');
+        const key = arrow < 0 ? c.key : c.key.slice(0, arrow);
+        if (ipvs.has(key)) break; // a full apply names each service with every real server
         const ref = vsRefOf(key);
         if (!ref) throw new Error(`cannot read back virtual service ${key}`);
         ipvs.set(key, ref);
