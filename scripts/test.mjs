@@ -14,8 +14,25 @@ import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
+const USAGE = `usage: node scripts/test.mjs [--no-kernel] [--only GROUP]
+  --no-kernel   skip the kernel tests (no package install, no VM)
+  --only GROUP  run one group: unit, golden, kernel (network namespaces) or vm (the IPVS VM)
+As root without --no-kernel it installs Debian packages and downloads the VM's kernel first.`;
+// An unknown word must not fall through to a full run (which installs packages as root).
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--only') i++;
+  else if (args[i] !== '--no-kernel') {
+    const help = args[i] === '--help' || args[i] === '-h';
+    (help ? console.log : console.error)(help ? USAGE : `unknown argument ${JSON.stringify(args[i])}\n${USAGE}`);
+    process.exit(help ? 0 : 2);
+  }
+}
 const noKernel = args.includes('--no-kernel');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+if (args.includes('--only') && !['unit', 'golden', 'kernel', 'vm'].includes(only ?? '')) {
+  console.error(`--only needs one of unit, golden, kernel, vm\n${USAGE}`);
+  process.exit(2);
+}
 const isRoot = process.getuid?.() === 0;
 
 function sh(cmd, argv, opts = {}) {
