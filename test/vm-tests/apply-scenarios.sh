@@ -75,6 +75,21 @@ Promise.all([import("./dist/state/proc-ip-vs.js"), import("./dist/state/parse-ip
 case "$cmp_out" in same*) pass "/proc/net/ip_vs and ipvsadm -Sn read as the same table ($cmp_out)";; *) fail "/proc and ipvsadm -Sn agree" "$cmp_out";; esac
 check "apply $C2 back over the large cluster exits 0" $IPVSC apply -f $G/$C2/input $(flags $C2) $EXCL
 
-# 7. Foreign state untouched by all of the above.
+# 7. A chunked apply (4,000+ IPVS lines: 4 ipvsadm -R restores, addresses bound chunk by chunk,
+# steps running alongside) that fails part-way rolls back exactly; then it applies cleanly.
+node bench/gen-cluster.mjs --services 700 --endpoints 2 --nodes 3 --format yaml --out /tmp/chunked.yaml --seed 11 2>/dev/null
+BEFORE=$(owned_state)
+chunks=$($IPVSC apply -f /tmp/chunked.yaml --hostname-override node-0 $EXCL --dry-run 2>/dev/null | grep -c '^# [0-9]*\. ipvs: add and edit virtual and real servers (part ')
+if [ "$chunks" -ge 2 ]; then pass "the 700-Service apply loads IPVS in $chunks chunks"; else fail "chunked IPVS load" "chunks=$chunks"; fi
+for k in 5 7; do
+  IPVSC_TEST_FAULT=fail-step=$k $IPVSC apply -f /tmp/chunked.yaml --hostname-override node-0 $EXCL >/tmp/chunk-fail.out 2>&1; rc=$?
+  if [ $rc = 3 ] && grep -q 'rollback: succeeded' /tmp/chunk-fail.out && [ "$(owned_state)" = "$BEFORE" ]; then pass "chunked apply failing at mutating command $k rolls back exactly"
+  else fail "chunked apply failing at command $k (rc=$rc)" "$(tail -8 /tmp/chunk-fail.out)" "$(echo "$BEFORE" > /tmp/b.txt; owned_state > /tmp/a.txt; diff /tmp/b.txt /tmp/a.txt | head -10)"; fi
+done
+check "the chunked apply then succeeds" $IPVSC apply -f /tmp/chunked.yaml --hostname-override node-0 $EXCL
+check "plan after the chunked apply is empty" $IPVSC plan -f /tmp/chunked.yaml --hostname-override node-0 $EXCL --detailed-exitcode
+check "apply $C2 back over the chunked cluster exits 0" $IPVSC apply -f $G/$C2/input $(flags $C2) $EXCL
+
+# 8. Foreign state untouched by all of the above.
 if [ "$(foreign_state)" = "$FOREIGN_BEFORE" ]; then pass "foreign chains, set and excluded VS are byte-identical"; else fail "foreign state untouched" "$(echo "$FOREIGN_BEFORE" > /tmp/fb.txt; foreign_state > /tmp/fa.txt; diff /tmp/fb.txt /tmp/fa.txt)"; fi
 echo "1..$n"
