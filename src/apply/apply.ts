@@ -1,5 +1,6 @@
 /**
- * Carries out a plan on a Host, all or nothing: run the steps in order; on any failure, or when
+ * Carries out a plan on a Host, all or nothing: run the steps (each once the steps it waits for
+ * have finished, apply/steps.ts); on any failure, or when
  * what the steps touched, read back, does not match the desired state (apply/verify.ts), restore
  * the state the plan was made from in every subsystem, and report the step, the tool's message,
  * the payload lines and the objects they came from, and whether the rollback worked.
@@ -28,6 +29,8 @@ import type { Step } from './steps.js';
 export interface StepFailure {
   readonly step: Step;
   readonly result: CommandResult;
+  /** The step's position in the list (0-based; rollback steps leave it out). */
+  readonly index?: number;
 }
 
 export interface ApplyResult {
@@ -97,12 +100,16 @@ export async function applyPlan(plan: Plan, desired: DesiredCanonical, before: C
   const start = (i: number): void => {
     const step = steps[i]!;
     log(`- ${step.name}`);
-    running.set(i, timings.phase(`apply: step ${i + 1}: ${step.name}`, () => host.run(step.command)).then((r) => {
+    // A host that throws (a wrapper's bug, not a tool's failure) fails the step like a tool
+    // would, so the steps running alongside are waited for and the rollback still runs.
+    const ran = timings.phase(`apply: step ${i + 1}: ${step.name}`, () => host.run(step.command))
+      .catch((e: unknown): CommandResult => ({ exitCode: 127, stdout: '', stderr: `cannot run the step: ${(e as Error).message}` }));
+    running.set(i, ran.then((r) => {
       running.delete(i);
       finished.add(i);
       run++;
       if (stepFailed(step, r)) {
-        failure ??= { step, result: r };
+        failure ??= { step, result: r, index: i };
         return;
       }
       for (const sub of subsystemsOf[i]!) {

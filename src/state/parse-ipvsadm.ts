@@ -619,7 +619,7 @@ export function parseIpvsadmList(text: string): IpvsadmList {
       if (/\bPersistConn\b/.test(line)) persistentConn = true;
       continue;
     }
-    if (line.startsWith('-> RemoteAddress:Port')) {
+    if (line.startsWith('->') && n > 1 && text.startsWith('RemoteAddress:Port', starts[1])) {
       if (/\bPersistConn\b/.test(line)) persistentConn = true;
       continue;
     }
@@ -647,7 +647,10 @@ export function parseIpvsadmList(text: string): IpvsadmList {
 }
 
 /** The Forward column (`Masq`, `Route`, `Local`, `Tunnel`) → method. */
-const listMethod = (word: string): ForwardMethod | undefined => LIST_METHOD[word] ?? LIST_METHOD[word.toLowerCase()];
+const listMethod = (word: string): ForwardMethod | undefined => {
+  const w = word.toLowerCase();
+  return Object.hasOwn(LIST_METHOD, w) ? LIST_METHOD[w] : undefined;
+};
 
 export interface IpvsStats {
   conns: number;

@@ -10,8 +10,9 @@
  * - scheduler flags (`-b`: `mh-port`, `sh-fallback`, `flag-N`) and persistence engines (`--pe`):
  *   a read-back uses this file only when no desired service has flags;
  * - the `ops` flag of IPv6 services (the kernel prints it for IPv4 only), real-server thresholds
- *   (`-x`/`-y`, which ipvsc never sets nor compares), and the family of fwmark services (ipvsc
- *   never touches those);
+ *   (`-x`/`-y`, which ipvsc never sets nor compares), and the family of fwmark services: one mark
+ *   may serve both families (dual-stack keepalived), which would read as one service twice, so
+ *   fwmark services and their real servers are left out (ipvsc never touches them);
  * - the persistence timeout in seconds: it is printed in jiffies, so the caller passes the
  *   kernel's HZ (read-state.ts learns it from one `ipvsadm -Ln -t` of a persistent service).
  *
@@ -36,8 +37,8 @@ import { StateParseError } from './types.js';
 
 const TOOL = '/proc/net/ip_vs';
 
-/** Linux's possible CONFIG_HZ values. */
-export const KERNEL_HZ = [100, 250, 300, 1000] as const;
+/** CONFIG_HZ values Linux builds use across architectures (a ratio outside them is not trusted). */
+export const KERNEL_HZ = [24, 32, 48, 64, 100, 128, 200, 250, 256, 300, 500, 1000, 1024, 1200] as const;
 
 const SWITCH: Record<string, string> = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' };
 /** ip_vs_fwd_name() → the ipvsadm -Sn switch (Local is printed by ipvsadm as route). */
@@ -89,13 +90,14 @@ export function firstPersistentService(text: string): { switch: string; service:
 }
 
 /**
- * The whole table as `ipvsadm -Sn` would print it (minus what the file does not show, above).
+ * The table's TCP/UDP/SCTP services as `ipvsadm -Sn` would print them (minus what the file does
+ * not show, above; fwmark services left out).
  * `hz` is needed when a service is persistent; a timeout that is not a whole number of seconds at
  * that HZ is printed rounded down, as the kernel reports it to ipvsadm.
  */
 export function procIpVsToSave(text: string, hz: number | undefined): string {
   const out: string[] = [];
-  let svc = ''; // `-t 10.0.0.1:80` of the current service
+  let svc = ''; // `-t 10.0.0.1:80` of the current service; `-` for a fwmark service (left out)
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
@@ -105,6 +107,7 @@ export function procIpVsToSave(text: string, hz: number | undefined): string {
     const t = line.split(/\s+/);
     if (t[0] === '->') {
       if (svc === '') fail('real server before any service');
+      if (svc === '-') continue;
       const hp = hostPort(t[1] ?? '', fail);
       const method = METHOD[t[2] ?? ''] ?? fail(`unknown forwarding method ${t[2]}`);
       const weight = t[3] ?? '';
@@ -112,18 +115,16 @@ export function procIpVsToSave(text: string, hz: number | undefined): string {
       out.push(`-a ${svc} -r ${hp.host}:${hp.port} ${method} -w ${weight}`);
       continue;
     }
-    let k = 1;
-    let v6 = false;
     if (t[0] === 'FWM') {
-      const mark = t[k++] ?? '';
-      if (!HEX8.test(mark)) fail(`bad fwmark ${mark}`);
-      svc = `-f ${parseInt(mark, 16)}`;
-    } else {
-      const sw = SWITCH[t[0]!] ?? fail(`unknown protocol ${t[0]}`);
-      const hp = hostPort(t[k++] ?? '', fail);
-      v6 = hp.v6;
-      svc = `${sw} ${hp.host}:${hp.port}`;
+      if (!HEX8.test(t[1] ?? '')) fail(`bad fwmark ${t[1]}`);
+      svc = '-';
+      continue;
     }
+    let k = 1;
+    const sw = SWITCH[t[0]!] ?? fail(`unknown protocol ${t[0]}`);
+    const hp = hostPort(t[k++] ?? '', fail);
+    const v6 = hp.v6;
+    svc = `${sw} ${hp.host}:${hp.port}`;
     const sched = t[k++] ?? fail('no scheduler');
     let opts = '';
     for (; k < t.length; k++) {

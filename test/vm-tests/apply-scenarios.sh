@@ -53,7 +53,10 @@ check "dual-stack state correct after concurrent applies" $IPVSC plan -f $G/$C3/
 
 # 6. A large apply (more than 16 virtual services touched) reads the IPVS table back through
 # /proc/net/ip_vs, with HZ learned from a persistent (ClientIP) service; both reads must agree.
+# A foreign fwmark service in both families (dual-stack keepalived): /proc/net/ip_vs does not say
+# which is which, and the read-back must neither fail on it nor touch it.
 node bench/gen-cluster.mjs --services 120 --endpoints 2 --nodes 3 --format yaml --out /tmp/big.yaml --seed 7 2>/dev/null
+ipvsadm -A -f 77 -s rr && ipvsadm -A -f 77 -6 -s rr
 IPVSC_TIMINGS=1 $IPVSC apply -f /tmp/big.yaml --hostname-override node-0 $EXCL >/tmp/big.out 2>&1; rc=$?
 if [ $rc = 0 ] && grep -q 'run cat /proc/net/ip_vs' /tmp/big.out && grep -q 'run ipvsadm -Ln -t' /tmp/big.out && ! sed -n '/apply: step/,$p' /tmp/big.out | grep -q 'run ipvsadm -Ln ->'; then
   pass "large apply reads back through /proc/net/ip_vs (HZ from one service), not the ipvsadm dump"
@@ -65,7 +68,7 @@ const fs = require("fs");
 Promise.all([import("./dist/state/proc-ip-vs.js"), import("./dist/state/parse-ipvsadm.js")]).then(([p, s]) => {
   const proc = fs.readFileSync("/tmp/proc.txt", "utf8");
   const strip = (vs) => JSON.stringify(vs.map((v) => ({ ...v, flags: [] })));
-  const viaSave = s.parseIpvsadmSave(fs.readFileSync("/tmp/save.txt", "utf8"));
+  const viaSave = s.parseIpvsadmSave(fs.readFileSync("/tmp/save.txt", "utf8")).filter((v) => v.fwmark === undefined);
   const first = p.firstPersistentService(proc);
   const persistent = viaSave.find((v) => (v.address.includes(":") ? `[${v.address}]` : v.address) + ":" + v.port === first.service);
   const hz = first.jiffies / persistent.timeout;
@@ -73,6 +76,8 @@ Promise.all([import("./dist/state/proc-ip-vs.js"), import("./dist/state/parse-ip
   console.log(viaProc.length > 100 && strip(viaProc) === strip(viaSave) ? `same ${viaProc.length} HZ ${hz}` : `differ ${viaProc.length} ${viaSave.length}`);
 });' 2>&1)
 case "$cmp_out" in same*) pass "/proc/net/ip_vs and ipvsadm -Sn read as the same table ($cmp_out)";; *) fail "/proc and ipvsadm -Sn agree" "$cmp_out";; esac
+if [ "$(ipvsadm -Sn | grep -c -- '-A -f 77')" = 2 ]; then pass "the foreign fwmark services of both families are untouched"; else fail "fwmark services untouched" "$(ipvsadm -Sn | grep -- '-f 77')"; fi
+ipvsadm -D -f 77 && ipvsadm -D -f 77 -6
 check "apply $C2 back over the large cluster exits 0" $IPVSC apply -f $G/$C2/input $(flags $C2) $EXCL
 
 # 7. A chunked apply (4,000+ IPVS lines: 4 ipvsadm -R restores, addresses bound chunk by chunk,

@@ -56,7 +56,7 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
     if (dryRun) {
       io.stdout('\nDry run: these commands would run, in this order (payloads on stdin; a step marked "after" waits only for the steps it names, and runs alongside the ones in between):\n');
       steps.forEach((s, i) => {
-        const after = s.after.length === 1 && s.after[0] === i - 1 ? '' : s.after.length ? `  (after ${s.after.map((d) => d + 1).join(', ')})` : '';
+        const after = s.after.length === 1 && s.after[0] === i - 1 ? '' : s.after.length ? `  (after ${s.after.map((d) => d + 1).join(', ')})` : i > 0 ? '  (waits for no step)' : '';
         io.stdout(`\n# ${i + 1}. ${s.name}${after}\n${commandText(s.command)}${s.command.input !== undefined ? ` <<'EOF'\n${s.command.input}EOF` : ''}\n`);
       });
       return EXIT.ok;
@@ -108,7 +108,7 @@ function report(r: ApplyResult, total: number, io: Io): number {
   }
   const f = r.failure!;
   if ('step' in f) {
-    io.stderr(`\nerror[APPLY_STEP_FAILED] step ${r.stepsRun} of ${total} failed: ${f.step.name}\n  command: ${commandText(f.step.command)}\n  exit ${f.result.exitCode}: ${f.result.stderr.trim() || f.result.stdout.trim()}\n`);
+    io.stderr(`\nerror[APPLY_STEP_FAILED] step ${(f.index ?? r.stepsRun - 1) + 1} of ${total} failed: ${f.step.name}\n  command: ${commandText(f.step.command)}\n  exit ${f.result.exitCode}: ${f.result.stderr.trim() || f.result.stdout.trim()}\n`);
     const line = /line:? (\d+)/i.exec(f.result.stderr)?.[1];
     const payload = f.step.command.input?.split('\n') ?? [];
     if (line && payload[Number(line) - 1]) io.stderr(`  failing line ${line}: ${payload[Number(line) - 1]}\n`);

@@ -166,8 +166,32 @@ test('after a failed step no other starts; the ones running finish before the ro
   assert.not.ok(forward.some((e) => /iptables|ip -batch/.test(e)), forward.join(', '));
   assert.ok(forward.includes('end ipset restore'), 'ipvsadm -R, started alongside, ran to its end');
   assert.is(r.stepsRun, 4); // sysctl, link, ipset, ipvsadm
+  assert.is((r.failure as { index: number }).index, 2); // the third step, whatever finished after it
 });
 
-test('ran every case', () => assert.ok(ran >= 8, `ran ${ran}`));
+test('a host that throws fails its step like a tool: the running steps finish, then the rollback runs', async () => {
+  ran++;
+  class ThrowingHost extends SlowHost {
+    override async run(cmd: Command): Promise<CommandResult> {
+      if (cmd.tool === 'ipset' && cmd.mutating && !this.log.includes('threw')) {
+        this.log.push('threw');
+        throw new Error('wrapper bug');
+      }
+      return super.run(cmd);
+    }
+  }
+  const host = new ThrowingHost(() => ({}));
+  const p = await planOn(host, '01-empty-node');
+  const lines: string[] = [];
+  const r = await applyPlan(p.plan, p.desiredState, p.live, host, (l) => lines.push(l));
+  assert.is(r.ok, false);
+  assert.match((r.failure as { result: CommandResult }).result.stderr, 'cannot run the step: wrapper bug');
+  assert.ok(r.rollback, 'rolled back');
+  assert.ok(host.log.includes('end ipvsadm -R'), 'the IPVS step running alongside ran to its end');
+  assert.not.ok(host.log.some((e) => /iptables|ip -batch/.test(e)), 'nothing started after the failure');
+  assert.ok(lines.some((l) => l.startsWith('! apply failed; restoring')), lines.join('\n'));
+});
+
+test('ran every case', () => assert.ok(ran >= 9, `ran ${ran}`));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test.run();

@@ -170,6 +170,7 @@ test('ipvsadm -Ln: errors carry the line number', () => {
     ['  -> 10.1.0.1:80   Masq   1   x   0', /bad counters/],
     ['  -> 10.1.0.1:80   Masq   1   0', /bad counters/],
     ['  -> 10.1.0.1:80   Bounce 1   0   0', /forwarding method/],
+    ['  -> 10.1.0.1:80   toString 1   0   0', /forwarding method/],
     ['  -> web-1:http   Masq   1   0   0', /numeric output/],
   ] as const) {
     assert.throws(() => parseIpvsadmList(head + bad + '\n'), (e: unknown) => e instanceof StateParseError && e.line === 5 && why.test(e.message), bad);

@@ -31,7 +31,7 @@ test('the captured /proc table reads as the same services and real servers as ip
   assert.equal(viaList.filter((v) => v.flags.length).map((v) => v.flags), [['mh-port'], ['mh-port']]);
 });
 
-test('timeouts are jiffies / HZ; IPv6 prefix lengths and IPv4 masks; ops; methods; fwmark', () => {
+test('timeouts are jiffies / HZ; IPv6 prefix lengths and IPv4 masks; ops; methods; fwmark left out', () => {
   ran++;
   const text = [
     'IP Virtual Server version 1.2.1 (size=4096)',
@@ -51,12 +51,28 @@ test('timeouts are jiffies / HZ; IPv6 prefix lengths and IPv4 masks; ops; method
     '-a -t 10.0.0.1:80 -r 10.0.0.3:8080 -i -w 0',
     '-a -t 10.0.0.1:80 -r 10.0.0.4:8080 -g -w 1',
     '-A -u [fd00::1]:53 -s sh -p 3 -M 64',
-    '-A -f 16 -s wlc',
     '',
   ].join('\n'));
   // an IPv6 prefix length printed without the byte swap (big-endian host) reads the same
   assert.match(procIpVsToSave(text.replace('40000000', '00000040'), 1000), '-A -u [fd00::1]:53 -s sh -p 3 -M 64\n');
   assert.is(procIpVsToSave('IP Virtual Server version 1.2.1 (size=4096)\n', undefined), '');
+});
+
+test('one fwmark in both families (dual-stack keepalived) reads as nothing, not as a duplicate service', () => {
+  ran++;
+  const text = [
+    'IP Virtual Server version 1.2.1 (size=4096)',
+    'FWM  00000001 rr ',
+    '  -> 0A000002:0000      Route   1      0          0         ',
+    'TCP  0A000001:0050 rr ',
+    '  -> 0A000003:1F90      Masq    1      0          0         ',
+    'FWM  00000001 rr ',
+    '  -> [fd00:0000:0000:0000:0000:0000:0000:0002]:0000      Route   1      0          0         ',
+    '',
+  ].join('\n');
+  const save = procIpVsToSave(text, undefined);
+  assert.is(save, '-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.0.0.3:8080 -m -w 1\n');
+  assert.is(parseIpvsadmSave(save).length, 1);
 });
 
 test('the first persistent service names the service to learn HZ from', () => {
@@ -85,5 +101,5 @@ test('refused: a persistent service without HZ, and lines of another shape', () 
   bad('TCP  0A000001:0050 rr mh-port\n', 250, /unknown service attribute/);
 });
 
-test('ran every case', () => assert.is(ran, 4));
+test('ran every case', () => assert.is(ran, 5));
 test.run();
