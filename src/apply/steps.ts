@@ -21,7 +21,7 @@ import type { Command } from '../host/host.js';
 import type { Change, Plan } from '../plan/types.js';
 import type { DesiredCanonical } from '../state/desired.js';
 import type { LiveIpSet, LiveVirtualServer } from '../state/types.js';
-import { vsKey } from '../state/types.js';
+import { IPVSADM_SWITCH, vsKey } from '../state/types.js';
 
 export interface Step {
   /** What this step does, for people and for error reports. */
@@ -45,10 +45,8 @@ function vipOf(key: string): string {
   return key.charCodeAt(slash + 1) === 91 ? key.slice(slash + 2, colon - 1) : key.slice(slash + 1, colon); // 91: '['
 }
 
-/** ipvsadm's service switch (render/render.ts spells it the same; not imported: it loads handlebars). */
-const protocolSwitch = (p: LiveVirtualServer['protocol']): string => (p === 'TCP' ? '-t' : p === 'UDP' ? '-u' : '--sctp-service');
 const hp = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
-const vsRef = (v: Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>): string => `${protocolSwitch(v.protocol)} ${hp(v.address, v.port)}`;
+const vsRef = (v: Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>): string => `${IPVSADM_SWITCH[v.protocol]} ${hp(v.address, v.port)}`;
 const vsOpts = (v: LiveVirtualServer): string => `-s ${v.scheduler}${v.flags.length ? ` -b ${v.flags.join(',')}` : ''}${v.timeout ? ` -p ${v.timeout}` : ''}`;
 
 /** `TCP/10.0.0.1:80 -> 10.1.1.1:8080`, `… -> [fd00::1]:80` → [vsKey, rs address, rs port] */
@@ -229,7 +227,7 @@ function ipvsAddLine(c: Change, desiredVs: ReadonlyMap<string, LiveVirtualServer
 /** `TCP/10.0.0.1:80` → `-t 10.0.0.1:80` */
 function vsRefFromKey(key: string): string {
   const [proto, rest] = key.split('/') as [string, string];
-  return `${protocolSwitch(proto as LiveVirtualServer['protocol'])} ${rest}`;
+  return `${IPVSADM_SWITCH[proto as LiveVirtualServer['protocol']]} ${rest}`;
 }
 
 const restoreTool = (fam: Family): Command['tool'] => (fam === 'IPv4' ? 'iptables-restore' : 'ip6tables-restore');

@@ -7,7 +7,7 @@
  */
 import { parseIp } from '../model/net.js';
 import { addressSortKey, canonicalV4, indexIn, isCanonicalV4, isCanonicalV6, isWord, isWs, uintAt, wsBounds } from './scan.js';
-import { StateParseError, rsKey, vsKey } from './types.js';
+import { IPVSADM_SWITCH, StateParseError, rsKey, vsKey } from './types.js';
 import type { ForwardMethod, LiveProtocol, LiveRealServer, LiveVirtualServer } from './types.js';
 import type { VirtualServer } from '../model/types.js';
 
@@ -183,7 +183,7 @@ export function parseIpvsadmSave(text: string): LiveVirtualServer[] {
 
 /** The key of a service in SaveParser.byKey: how ipvsadm -S writes it, `-t 10.96.0.20:6379` (fwmark services: vsKey). */
 const serviceKey = (protocol: LiveProtocol, hp: HostPort): string => `${SWITCH[protocol]} ${rsKey(hp)}`;
-const SWITCH: Record<LiveProtocol, string> = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' };
+const SWITCH = IPVSADM_SWITCH;
 
 const OP_ADD_VS = 65; // -A
 const OP_ADD_RS = 97; // -a

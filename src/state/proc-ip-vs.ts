@@ -33,14 +33,14 @@
  * Services come in hash order; the save parser sorts them.
  */
 import { parseIp } from '../model/net.js';
-import { StateParseError } from './types.js';
+import { IPVSADM_SWITCH, StateParseError } from './types.js';
 
 const TOOL = '/proc/net/ip_vs';
 
 /** CONFIG_HZ values Linux builds use across architectures (a ratio outside them is not trusted). */
 export const KERNEL_HZ = [24, 32, 48, 64, 100, 128, 200, 250, 256, 300, 500, 1000, 1024, 1200] as const;
 
-const SWITCH: Record<string, string> = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' };
+const SWITCH: Readonly<Record<string, string | undefined>> = IPVSADM_SWITCH;
 /** ip_vs_fwd_name() → the ipvsadm -Sn switch (Local is printed by ipvsadm as route). */
 const METHOD: Record<string, string> = { Masq: '-m', Route: '-g', Local: '-g', Tunnel: '-i' };
 

@@ -87,6 +87,9 @@ const hostPort = (address: string, port: number): string =>
   address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 
 /** `TCP/10.0.0.1:80`, `UDP/[2020::1]:53`, `FWM/1` (or `FWM6/1` for an IPv6 fwmark service). */
+/** ipvsadm's virtual-service switch per protocol (`-t 10.0.0.1:80`). */
+export const IPVSADM_SWITCH: Readonly<Record<LiveProtocol, string>> = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' };
+
 export function vsKey(v: Pick<LiveVirtualServer, 'protocol' | 'address' | 'port' | 'fwmark'>): string {
   if (v.fwmark !== undefined) return `FWM${v.address === '::' ? '6' : ''}/${v.fwmark}`;
   return `${v.protocol}/${hostPort(v.address, v.port)}`;
