@@ -17,6 +17,7 @@
  */
 import type { Family } from '../model/net.js';
 import { KUBE_CHAINS } from '../model/names.js';
+import { joinHostPort } from '../model/net.js';
 import type { Command } from '../host/host.js';
 import type { Change, Plan } from '../plan/types.js';
 import type { DesiredCanonical } from '../state/desired.js';
@@ -45,8 +46,7 @@ function vipOf(key: string): string {
   return key.charCodeAt(slash + 1) === 91 ? key.slice(slash + 2, colon - 1) : key.slice(slash + 1, colon); // 91: '['
 }
 
-const hp = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
-const vsRef = (v: Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>): string => `${IPVSADM_SWITCH[v.protocol]} ${hp(v.address, v.port)}`;
+const vsRef = (v: Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>): string => `${IPVSADM_SWITCH[v.protocol]} ${joinHostPort(v.address, v.port)}`;
 const vsOpts = (v: LiveVirtualServer): string => `-s ${v.scheduler}${v.flags.length ? ` -b ${v.flags.join(',')}` : ''}${v.timeout ? ` -p ${v.timeout}` : ''}`;
 
 /** `TCP/10.0.0.1:80 -> 10.1.1.1:8080`, `… -> [fd00::1]:80` → [vsKey, rs address, rs port] */
@@ -196,7 +196,7 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
   for (const c of ipvsDelChanges) {
     if (c.kind === 'real-server') {
       const [vk, addr, port] = splitRsKey(c.key);
-      ipvsDel.push(`-d ${vsRefFromKey(vk)} -r ${hp(addr, port)}`);
+      ipvsDel.push(`-d ${vsRefFromKey(vk)} -r ${joinHostPort(addr, port)}`);
     } else ipvsDel.push(`-D ${vsRefFromKey(c.key)}`);
   }
   if (ipvsDel.length) addDeletion({ name: 'ipvs: delete stale real and virtual servers', command: { tool: 'ipvsadm', args: ['-R'], input: ipvsDel.join('\n') + '\n', mutating: true }, changes: ipvsDelChanges });
@@ -221,7 +221,7 @@ function ipvsAddLine(c: Change, desiredVs: ReadonlyMap<string, LiveVirtualServer
   const v = desiredVs.get(vk)!;
   const rs = v.realServers.find((r) => r.address === addr && r.port === port);
   const weight = rs ? rs.weight : 0; // not desired any more: draining at weight 0
-  return `${c.action === 'create' ? '-a' : '-e'} ${vsRef(v)} -r ${hp(addr, port)} -m -w ${weight}`;
+  return `${c.action === 'create' ? '-a' : '-e'} ${vsRef(v)} -r ${joinHostPort(addr, port)} -m -w ${weight}`;
 }
 
 /** `TCP/10.0.0.1:80` → `-t 10.0.0.1:80` */

@@ -9,6 +9,7 @@
 import type { Command, CommandResult, StateQuery, Tool } from './host.js';
 import type { NodeInfo, StateFile, StateSnapshot } from '../state/snapshot.js';
 import { STATE_FILES } from '../state/snapshot.js';
+import { joinHostPort } from '../model/net.js';
 import { parseIpAddrOneline } from '../state/parse-ip-addr.js';
 import { parseIpvsadmList } from '../state/parse-ipvsadm.js';
 import { firstPersistentService, KERNEL_HZ, procIpVsToSave } from '../state/proc-ip-vs.js';
@@ -35,7 +36,6 @@ export const EVERY_FILE: readonly StateFile[] = ALL_FILES;
 /** `ip -o addr show` lines of kube-ipvs0: the same lines `ip -o addr show dev kube-ipvs0` prints. */
 const KUBE_IPVS0_LINE = /^\d+:\s+kube-ipvs0\s/;
 
-const hostPort = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
 
 export async function readStateWith(run: Run, nodeName: string, query?: StateQuery): Promise<StateSnapshot> {
   const want = new Set<StateFile>(query?.files ?? PLAN_FILES);
@@ -64,7 +64,7 @@ export async function readStateWith(run: Run, nodeName: string, query?: StateQue
   if (want.has('ipvsadm.save')) job('ipvsadm.save', read('ipvsadm', ['-Sn']));
   if (want.has('ipvsadm.list')) {
     const services = query?.ipvsServices;
-    if (services) job('ipvsadm.list', readEach('ipvsadm', services.map((v) => ['-Ln', IPVSADM_SWITCH[v.protocol], hostPort(v.address, v.port)]), /No such service/i));
+    if (services) job('ipvsadm.list', readEach('ipvsadm', services.map((v) => ['-Ln', IPVSADM_SWITCH[v.protocol], joinHostPort(v.address, v.port)]), /No such service/i));
     else if (query?.ipvsFromProc) {
       // Through /proc when it can be read and its timeouts converted; else the ipvsadm dump.
       const viaProc = readIpvsFromProc(read);

@@ -182,8 +182,7 @@ export function parseIpvsadmSave(text: string): LiveVirtualServer[] {
 }
 
 /** The key of a service in SaveParser.byKey: how ipvsadm -S writes it, `-t 10.96.0.20:6379` (fwmark services: vsKey). */
-const serviceKey = (protocol: LiveProtocol, hp: HostPort): string => `${SWITCH[protocol]} ${rsKey(hp)}`;
-const SWITCH = IPVSADM_SWITCH;
+const serviceKey = (protocol: LiveProtocol, hp: HostPort): string => `${IPVSADM_SWITCH[protocol]} ${rsKey(hp)}`;
 
 const OP_ADD_VS = 65; // -A
 const OP_ADD_RS = 97; // -a
@@ -289,7 +288,7 @@ class SaveParser {
     const hp = parseHostPort(text, svc, sp);
     if (!hp) return false;
     // the key as written (`-t 10.96.0.20:6379`, one slice) when that is serviceKey's text
-    const key = hostPortWasCanonical && sp - sw === SWITCH[protocol].length + 1 + sp - svc ? text.slice(sw, sp) : serviceKey(protocol, hp);
+    const key = hostPortWasCanonical && sp - sw === IPVSADM_SWITCH[protocol].length + 1 + sp - svc ? text.slice(sw, sp) : serviceKey(protocol, hp);
     this.addService(key, {
       protocol, address: hp.address, port: hp.port, scheduler: text.slice(sp + 4, end), flags: [], timeout: 0, realServers: [],
     }, `-a ${text.slice(sw, sp)} `);

@@ -79,7 +79,9 @@ function netmaskOf(hex: string, v6: boolean, fail: (why: string) => never): stri
 
 /** The first persistent service (for learning HZ): its `ipvsadm` switch, `VIP:PORT` and jiffies. */
 export function firstPersistentService(text: string): { switch: string; service: string; jiffies: number } | undefined {
-  for (const line of text.split('\n')) {
+  // Found with indexOf, not by splitting the table (procIpVsToSave reads it whole afterwards).
+  for (let at = text.indexOf(' persistent '); at >= 0; at = text.indexOf(' persistent ', at + 1)) {
+    const line = text.slice(text.lastIndexOf('\n', at) + 1, (text.indexOf('\n', at) + 1 || text.length + 1) - 1);
     const t = line.trim().split(/\s+/);
     const p = t.indexOf('persistent');
     if (p < 0 || t[0] === 'FWM' || !SWITCH[t[0]!]) continue;

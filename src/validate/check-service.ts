@@ -43,7 +43,7 @@ export function checkService(svc: Service, r: Reporter, opts: ServiceRuleOptions
     const at = `/spec/ports/${i}`;
     const proto = p.protocol ?? 'TCP';
     const name = p.name ?? '';
-    if (ports.length > 1 && name === '') r.error('RULE_PORT_NAME_REQUIRED', `${at}/name`, 'every port needs a name when a Service has more than one', 'name the ports (for example http, https); EndpointSlice ports are matched by name');
+    if (multi && name === '') r.error('RULE_PORT_NAME_REQUIRED', `${at}/name`, 'every port needs a name when a Service has more than one', 'name the ports (for example http, https); EndpointSlice ports are matched by name');
     if (name !== '' && !isDns1123Label(name)) r.error('RULE_PORT_NAME', `${at}/name`, `port name ${show(name)} is not a DNS-1123 label`, 'lower-case letters, digits and "-", at most 63 characters');
     if (names && protoPort) {
       if (names.has(name) && name !== '') r.error('RULE_DUPLICATE_PORT_NAME', `${at}/name`, `port name ${show(name)} is used by ports ${names.get(name)} and ${i}`, 'port names must be unique within a Service');
