@@ -1,7 +1,7 @@
 /**
  * Carries out a plan on a Host, all or nothing: run the steps (each once the steps it waits for
  * have finished, apply/steps.ts); on any failure, or when
- * what the steps touched, read back, does not match the desired state (apply/verify.ts), restore
+ * what the steps touched, read back, does not match the desired state (plan/scope.ts), restore
  * the state the plan was made from in every subsystem, and report the step, the tool's message,
  * the payload lines and the objects they came from, and whether the rollback worked.
  *
@@ -20,11 +20,12 @@ import { canonicalRule } from '../state/parse-iptables.js';
 import { SYSCTL_NAMES } from '../host/read-state.js';
 import type { LiveIptables } from '../state/types.js';
 import { buildSteps } from './steps.js';
-import { bySubsystem, readBackQuery, restrictDesired, restrictReadBack, touchedBy } from './verify.js';
-import type { Touched } from './verify.js';
+import { bySubsystem, readBackQuery, restrictDesired, restrictReadBack, touchedBy } from '../plan/scope.js';
+import type { Touched } from '../plan/scope.js';
 import type { Timings } from '../host/timings.js';
 import { NO_TIMINGS } from '../host/timings.js';
 import type { Step } from './steps.js';
+import type { NodeInfo } from '../state/snapshot.js';
 
 export interface StepFailure {
   readonly step: Step;
@@ -47,6 +48,12 @@ export interface ApplyOptions {
   readonly timings?: Timings;
   /** buildSteps(plan, desired), when the caller has them already. */
   readonly steps?: readonly Step[];
+  /**
+   * The keys the plan was made on, when it was not made on the whole node (`--refresh=changed`):
+   * `before` and `desired` hold only them, so the rollback reads and restores only them too
+   * (restoring a partial snapshot node-wide would delete everything outside it).
+   */
+  readonly scope?: Touched;
 }
 
 export const isDrainProgress = (c: Change): boolean =>
@@ -58,7 +65,12 @@ export function stepFailed(step: Step, r: CommandResult): boolean {
   return step.command.tool === 'ipvsadm' && r.stderr.trim() !== '';
 }
 
-async function readCanonical(host: Host, timings: Timings, what: string): Promise<CanonicalState> {
+/** The node's state: whole, or only the scope's keys (then `like` decides what a missing link means). */
+async function readCanonical(host: Host, timings: Timings, what: string, scope?: { readonly touched: Touched; readonly like: DesiredCanonical; readonly node: NodeInfo }): Promise<CanonicalState> {
+  if (scope) {
+    const snap = await timings.phase(`${what}: read the node state (the plan's keys)`, () => host.readState(readBackQuery(scope.touched, scope.like)));
+    return timings.phaseSync(`${what}: parse the node state`, () => restrictReadBack(snap, scope.touched, scope.like, scope.node));
+  }
   const snap = await timings.phase(`${what}: read the node state`, () => host.readState());
   const parsed = timings.phaseSync(`${what}: parse the node state`, () => parseSnapshot(snap));
   if (!parsed.state) throw new Error(`cannot parse the node state read back: ${parsed.diags.map((d) => d.summary).join('; ')}`);
@@ -147,7 +159,7 @@ export async function applyPlan(plan: Plan, desired: DesiredCanonical, before: C
     await Promise.all(readBacks); // the rollback reads the node after them, not during
   }
   log('! apply failed; restoring the state from before the apply');
-  const rollback = await timings.phase('rollback', () => restoreSnapshot(before, desired, host, log, timings));
+  const rollback = await timings.phase('rollback', () => restoreSnapshot(before, desired, host, log, timings, opts.scope));
   return { ok: false, stepsRun: run, failure, rollback };
 }
 
@@ -202,12 +214,13 @@ function ownedTables(t: LiveIptables): LiveIptables {
   return out;
 }
 
-async function restoreSnapshot(before: CanonicalState, like: DesiredCanonical, host: Host, log: Log, timings: Timings): Promise<NonNullable<ApplyResult['rollback']>> {
+async function restoreSnapshot(before: CanonicalState, like: DesiredCanonical, host: Host, log: Log, timings: Timings, touched?: Touched): Promise<NonNullable<ApplyResult['rollback']>> {
   const target = snapshotAsDesired(before, like);
+  const scope = touched && { touched, like: target, node: before.node };
   const errors: StepFailure[] = [];
   // Two rounds: a step that failed because of another's leftovers usually passes the second time.
   for (let round = 0; round < 2; round++) {
-    const now = await readCanonical(host, timings, 'rollback');
+    const now = await readCanonical(host, timings, 'rollback', scope);
     const plan = makePlan(target, now);
     if (isEmptyPlan(plan)) break;
     for (const step of buildSteps(plan, target)) {
@@ -216,6 +229,6 @@ async function restoreSnapshot(before: CanonicalState, like: DesiredCanonical, h
       if (stepFailed(step, r)) errors.push({ step, result: r });
     }
   }
-  const remaining = makePlan(target, await readCanonical(host, timings, 'rollback check'));
+  const remaining = makePlan(target, await readCanonical(host, timings, 'rollback check', scope));
   return { ok: isEmptyPlan(remaining), remaining, errors };
 }

@@ -33,6 +33,8 @@ export const OWN_FLAGS: readonly OwnFlag[] = [
   { name: 'detailed-exitcode', value: false, help: 'plan: exit 0 no changes, 1 error, 2 changes' },
   { name: 'out', value: true, help: 'plan: save the plan to this file, for ipvsc apply FILE' },
   { name: 'no-color', value: false, help: 'no colour (also NO_COLOR=1)' },
+  { name: 'refresh', value: true, help: 'plan/apply: full (default) reads the whole node; changed reads only the keys whose desired state changed since the last apply' },
+  { name: 'applied-dir', value: true, help: 'plan/apply: where the record of the last successful apply is kept (default /var/lib/ipvsc/applied)' },
   { name: 'allow-empty', value: false, help: 'apply: allow an apply that deletes every virtual server (empty input)' },
   { name: 'dry-run', value: false, help: 'apply: print every command and payload, run none' },
   { name: 'auto-approve', value: false, help: 'apply: do not ask for confirmation on a terminal' },

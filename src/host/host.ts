@@ -46,6 +46,17 @@ export interface StateQuery {
   readonly ipvsFromProc?: boolean;
   /** With `ipset.save`: only these sets (`ipset save NAME` each; a missing set is left out). */
   readonly ipsets?: readonly string[];
+  /**
+   * With `ipset.save`: also these entries of these sets, as `ipset save` would print them: the
+   * set's `create` line from `ipset list -t NAME`, an `add` line for each entry `ipset test`
+   * finds (a missing set is left out, a missing entry too).
+   */
+  readonly ipsetEntries?: readonly { readonly set: string; readonly entries: readonly string[] }[];
+  /**
+   * With `kube-ipvs0.addr`: only these addresses (`ip -o addr show dev kube-ipvs0 to ADDR/LEN`
+   * each); the file is still absent when the link is.
+   */
+  readonly addresses?: readonly string[];
   /** With `iptables.save` / `ip6tables.save`: only these tables (`iptables-save -t TABLE` each). */
   readonly tables?: readonly string[];
 }

@@ -75,7 +75,8 @@ export async function readStateWith(run: Run, nodeName: string, query?: StateQue
   if (want.has('ipvsadm.timeout')) job('ipvsadm.timeout', read('ipvsadm', ['-L', '--timeout']));
   if (want.has('ipset.save')) {
     const sets = query?.ipsets;
-    job('ipset.save', sets ? readEach('ipset', sets.map((s) => ['save', s]), /does not exist/i) : read('ipset', ['save']));
+    const some = query?.ipsetEntries;
+    job('ipset.save', sets ? Promise.all([readEach('ipset', sets.map((s) => ['save', s]), /does not exist/i), some ? readSetEntries(run, some) : '']).then(([a, b]) => a + b) : read('ipset', ['save']));
   }
   for (const [file, tool] of [['iptables.save', 'iptables-save'], ['ip6tables.save', 'ip6tables-save']] as const) {
     if (!want.has(file)) continue;
@@ -84,12 +85,15 @@ export async function readStateWith(run: Run, nodeName: string, query?: StateQue
     job(file, tables ? readEach(tool, tables.map((t) => ['-t', t]), /does not exist|can't initialize|table .* not found|Table does not exist/i) : read(tool, []));
   }
   if (want.has('sysctl.txt')) job('sysctl.txt', readSysctls(run));
+  if (want.has('boot_id')) job('boot_id', read('cat', ['/proc/sys/kernel/random/boot_id']));
   // node.json needs every interface's addresses; kube-ipvs0's are among them (one read, not two).
   const needNode = want.has('node.json');
   const all = needNode ? read('ip', ['-o', 'addr', 'show']) : undefined;
   const link = needNode ? read('ip', ['-o', 'link', 'show', 'dev', 'kube-ipvs0']) : undefined;
   const kernel = needNode ? read('uname', ['-r']) : undefined;
-  if (want.has('kube-ipvs0.addr')) {
+  if (want.has('kube-ipvs0.addr') && query?.addresses?.length) {
+    job('kube-ipvs0.addr', readAddresses(run, query.addresses));
+  } else if (want.has('kube-ipvs0.addr')) {
     job('kube-ipvs0.addr', needNode
       // `ip -o addr show dev kube-ipvs0` exits 1 when the link does not exist: the file is then absent.
       ? Promise.all([all, link]).then(([a, l]) => (l !== undefined && l.trim() !== '' && a !== undefined ? linesOf(a, KUBE_IPVS0_LINE) : undefined))
@@ -125,6 +129,66 @@ async function readIpvsFromProc(read: (tool: Tool, args: string[]) => Promise<st
     if (e instanceof StateParseError) return undefined; // an unexpected line: the ipvsadm dump decides
     throw e;
   }
+}
+
+/**
+ * Some entries of some sets, as `ipset save` prints them: `create NAME TYPE HEADER` from
+ * `ipset list -t NAME`, then `add NAME ENTRY` for each entry `ipset test` finds. The entries are
+ * canonical artifact text, which `ipset test` takes as `add` does; a CIDR entry of a net set is
+ * tested as that exact net (an address alone would match any net that holds it).
+ *
+ *   $ ipset list -t KUBE-LOOP-BACK
+ *   Name: KUBE-LOOP-BACK
+ *   Type: hash:ip,port,ip
+ *   Revision: 5
+ *   Header: family inet hashsize 1024 maxelem 65536 bucketsize 12 initval 0x8b2c5d7e
+ *   Size in memory: 520
+ *   References: 1
+ *   Number of entries: 3
+ *   $ ipset test KUBE-LOOP-BACK 10.244.1.5,tcp:8080,10.244.1.5     exit 0, stderr: Warning: … is in set KUBE-LOOP-BACK.
+ *   $ ipset test KUBE-LOOP-BACK 10.244.1.6,tcp:8080,10.244.1.6     exit 1, stderr: … is NOT in set KUBE-LOOP-BACK.
+ *   $ ipset list -t NOPE                                           exit 1, stderr: ipset v7.17: The set with the given name does not exist
+ */
+async function readSetEntries(run: Run, sets: readonly { readonly set: string; readonly entries: readonly string[] }[]): Promise<string> {
+  const fail = (args: string[], r: CommandResult): never => {
+    throw new Error(`cannot read the node state: ipset ${args.join(' ')} exited ${r.exitCode}: ${r.stderr.trim()}`);
+  };
+  const texts = await pool(sets, 4, async ({ set, entries }) => {
+    const headArgs = ['list', '-t', set];
+    const head = await run({ tool: 'ipset', args: headArgs, mutating: false });
+    if (head.exitCode !== 0) return /does not exist/i.test(head.stderr) ? '' : fail(headArgs, head);
+    const type = /^Type:\s*(\S+)/m.exec(head.stdout)?.[1];
+    const header = /^Header:\s*(.*)$/m.exec(head.stdout)?.[1];
+    if (!type || header === undefined) return fail(headArgs, { ...head, stderr: `no Type/Header line in: ${head.stdout.trim()}` });
+    const found = await pool(entries, 4, async (e) => {
+      const args = ['test', set, e];
+      const r = await run({ tool: 'ipset', args, mutating: false });
+      if (r.exitCode === 0) return `add ${set} ${e}\n`;
+      return /is NOT in set/i.test(r.stderr) ? '' : fail(args, r);
+    });
+    return `create ${set} ${type} ${header.trim()}\n${found.join('')}`;
+  });
+  return texts.join('');
+}
+
+/**
+ * Some kube-ipvs0 addresses, as `ip -o addr show dev kube-ipvs0` prints them; undefined when the
+ * link does not exist (exit 1, `Device "kube-ipvs0" does not exist.`). `to ADDR/32` matches that
+ * address whatever prefix length it was bound with, so a wrong prefix still shows.
+ */
+async function readAddresses(run: Run, addresses: readonly string[]): Promise<string | undefined> {
+  let missing = false;
+  const outs = await pool(addresses, 4, async (a) => {
+    const args = ['-o', 'addr', 'show', 'dev', 'kube-ipvs0', 'to', a];
+    const r = await run({ tool: 'ip', args, mutating: false });
+    if (r.exitCode === 0) return r.stdout;
+    if (/does not exist|Cannot find device/i.test(r.stderr)) {
+      missing = true;
+      return '';
+    }
+    throw new Error(`cannot read the node state: ip ${args.join(' ')} exited ${r.exitCode}: ${r.stderr.trim()}`);
+  });
+  return missing ? undefined : outs.join('');
 }
 
 function linesOf(text: string, re: RegExp, keep = true): string {

@@ -43,7 +43,8 @@ export function parseSnapshot(snap: StateSnapshot): { state?: CanonicalState; di
       return fallback;
     }
   };
-  const node = guard<NodeInfo>('node.json', {}, (t) => JSON.parse(t) as NodeInfo);
+  const bootId = snap['boot_id']?.trim();
+  const node = { ...guard<NodeInfo>('node.json', {}, (t) => JSON.parse(t) as NodeInfo), ...(bootId ? { bootId } : {}) };
   const addrs = guard('kube-ipvs0.addr', [], (t) => parseIpAddrOneline(t).filter((a) => a.iface === 'kube-ipvs0'));
   const conns = snap['ipvsadm.list'] ? guard('ipvsadm.list', undefined as unknown as IpvsadmList, parseIpvsadmList) : undefined;
   const state: CanonicalState = {

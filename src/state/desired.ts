@@ -68,7 +68,7 @@ function withoutSetLines(text: string): string {
   return text.split('\n').filter((l) => !l.startsWith('--set')).join('\n');
 }
 
-export function desiredFromArtifacts(artifacts: Artifacts, manifest: Manifest): DesiredCanonical {
+export function desiredFromArtifacts(artifacts: Artifacts, manifest: ManifestFields): DesiredCanonical {
   return desiredState(artifacts, manifest, null);
 }
 

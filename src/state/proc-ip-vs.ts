@@ -4,7 +4,7 @@
  * Why: `ipvsadm -Ln` asks the kernel for the real servers of each virtual service in its own
  * netlink request, so dumping 40k services (a 10k-Service node) takes tens of seconds on a slow
  * node; the kernel prints the whole table into `/proc/net/ip_vs` in one read (ip_vs_ctl.c,
- * ip_vs_info_seq_show). apply's read-back of a large change uses it (apply/verify.ts).
+ * ip_vs_info_seq_show). apply's read-back of a large change uses it (plan/scope.ts).
  *
  * What the file does not show, and so what a read through it cannot see:
  * - scheduler flags (`-b`: `mh-port`, `sh-fallback`, `flag-N`) and persistence engines (`--pe`):

@@ -14,6 +14,7 @@ export const STATE_FILES = {
   'kube-ipvs0.addr': 'ip -o addr show dev kube-ipvs0',
   'sysctl.txt': 'name = value lines (sysctl -a)',
   'node.json': '{"name": …, "kernel": …, "interfaces": [{"name": …, "addresses": […]}]}',
+  'boot_id': 'cat /proc/sys/kernel/random/boot_id (new at every boot: tells whether a record of the last apply still describes this kernel)',
 } as const;
 
 export type StateFile = keyof typeof STATE_FILES;
@@ -24,5 +25,7 @@ export interface NodeInfo {
   /** `uname -r`, for the kernel-conditional sysctls. */
   readonly kernel?: string;
   readonly kubeIpvs0Exists?: boolean;
+  /** The kernel's boot id (`boot_id`), when read. */
+  readonly bootId?: string;
   readonly interfaces?: readonly { readonly name: string; readonly addresses: readonly string[] }[];
 }

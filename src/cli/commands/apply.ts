@@ -11,7 +11,7 @@ import { flagSet, flagValue } from '../args.js';
 import type { Io } from '../context.js';
 import { EXIT } from '../context.js';
 import { printDiagnostics } from '../print-diagnostics.js';
-import { computePlan, hostFor } from './plan.js';
+import { appliedDirOf, computePlan, hostFor } from './plan.js';
 import type { Planned } from './plan.js';
 import { formatPlanText } from '../../plan/format.js';
 import { isEmptyPlan } from '../../plan/types.js';
@@ -31,6 +31,10 @@ import { makePlan, ownedStateDigest } from '../../plan/make-plan.js';
 import type { CanonicalState } from '../../state/canonical.js';
 import type { Artifacts } from '../../render/render.js';
 import type { Manifest } from '../manifest.js';
+import { forgetAppliedRecord, recordsAlready, writeAppliedRecord } from '../applied-record.js';
+import type { AppliedMeta } from '../applied-record.js';
+import { ipvscVersion } from '../context.js';
+import { readBackQuery, restrictReadBack } from '../../plan/scope.js';
 
 export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<number> {
   const planFile = args.positionals[0];
@@ -46,9 +50,15 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
     }
     const colour = io.isTTY && !flagSet(args, 'no-color') && io.env['NO_COLOR'] === undefined;
     io.stdout(formatPlanText(planned.plan, colour));
-    if (isEmptyPlan(planned.plan)) return EXIT.ok;
+    const appliedDir = dryRun ? undefined : appliedDirOf(args, io);
+    if (isEmptyPlan(planned.plan)) {
+      if (appliedDir) record(appliedDir, planned, io, true);
+      return EXIT.ok;
+    }
     // An empty or truncated input would delete every Service of the node: refuse unless asked.
-    const deletesAll = planned.desiredState.ipvs.length === 0 && planned.plan.changes.some((c) => c.subsystem === 'ipvs' && c.kind === 'virtual-server' && c.action === 'delete');
+    // (With --refresh=changed desiredState holds only the changed keys: ask the artifacts.)
+    const desiresNone = planned.scope ? !/^-A /m.test(planned.desired.artifacts['ipvsadm.restore']) : planned.desiredState.ipvs.length === 0;
+    const deletesAll = desiresNone && planned.plan.changes.some((c) => c.subsystem === 'ipvs' && c.kind === 'virtual-server' && c.action === 'delete');
     if (deletesAll && !flagSet(args, 'allow-empty')) {
       throw new UsageError('refusing to delete every virtual server on the node: the input has no Service', 'check the -f paths; pass --allow-empty if the node really should serve nothing');
     }
@@ -71,7 +81,10 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
     const before = prompt ? await timings.phase('apply: re-read the node state after the prompt', () => unchangedSince(planned)) : planned.live;
     const fault = parseFault(io.env['IPVSC_TEST_FAULT']);
     const target = fault ? new FaultHost(planned.host, fault, () => process.kill(process.pid, 'SIGKILL')) : planned.host;
-    const result = await applyPlan(planned.plan, planned.desiredState, before, target, (l) => io.stderr(l + '\n'), { timings, steps });
+    // No record outlives an apply that changes the node: written again only if this one succeeds.
+    if (appliedDir) forgetAppliedRecord(appliedDir);
+    const result = await applyPlan(planned.plan, planned.desiredState, before, target, (l) => io.stderr(l + '\n'), { timings, steps, ...(planned.scope ? { scope: planned.scope } : {}) });
+    if (result.ok && appliedDir) timings.phaseSync('apply: record it', () => record(appliedDir, planned, io, false));
     timings.note('apply: done');
     return report(result, steps.length, io);
   } finally {
@@ -79,14 +92,36 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
   }
 }
 
-/** The node's state now, if its owned part is still what the plan was made from (Terraform's stale-plan check). */
+/**
+ * The node's state now (only the plan's keys, when it was made on them), if its owned part is
+ * still what the plan was made from (Terraform's stale-plan check).
+ */
 export async function unchangedSince(planned: Planned): Promise<CanonicalState> {
-  const parsed = parseSnapshot(await planned.host.readState());
-  if (!parsed.state) throw new UsageError(`cannot read the node's state again: ${parsed.diags.map((d) => d.summary).join('; ')}`);
-  if (ownedStateDigest(parsed.state, planned.desiredState) !== planned.plan.stateDigest) {
+  let now: CanonicalState;
+  if (planned.scope) {
+    now = restrictReadBack(await planned.host.readState(readBackQuery(planned.scope, planned.desiredState)), planned.scope, planned.desiredState, planned.live.node);
+  } else {
+    const parsed = parseSnapshot(await planned.host.readState());
+    if (!parsed.state) throw new UsageError(`cannot read the node's state again: ${parsed.diags.map((d) => d.summary).join('; ')}`);
+    now = parsed.state;
+  }
+  if (ownedStateDigest(now, planned.desiredState) !== planned.plan.stateDigest) {
     throw new UsageError('the node\'s state changed while the plan waited for approval; nothing was applied', 'run ipvsc apply again and review the new plan');
   }
-  return parsed.state;
+  return now;
+}
+
+/**
+ * Records what the node now holds (cli/applied-record.ts): after a successful apply, or a plan
+ * with no change (unless the record says so already). Not without the kernel's boot id: a record
+ * that cannot be tied to a boot is never trusted.
+ */
+function record(dir: string, planned: Planned, io: Io, onlyIfNew: boolean): void {
+  const bootId = planned.live.node.bootId;
+  if (!bootId) return;
+  const meta: AppliedMeta = { formatVersion: 1, node: planned.desired.manifest.node.name, bootId, ...(planned.live.node.kernel ? { kernel: planned.live.node.kernel } : {}), ipvsc: ipvscVersion() };
+  if (onlyIfNew && recordsAlready(dir, meta, planned.desired.manifest)) return;
+  writeAppliedRecord(dir, { meta, artifacts: planned.desired.artifacts, manifest: planned.desired.manifest }, (l) => io.stderr(l + '\n'));
 }
 
 async function lock(args: ParsedArgs, io: Io): Promise<() => void> {

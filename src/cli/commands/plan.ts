@@ -23,6 +23,8 @@ import { formatPlanText, planToJson } from '../../plan/format.js';
 import { writeFilesAtomically } from '../write-outputs.js';
 import { manifestFields } from '../manifest.js';
 import { dirname, basename } from 'node:path';
+import type { Touched } from '../../plan/scope.js';
+import { DEFAULT_APPLIED_DIR } from '../applied-record.js';
 
 export interface Planned {
   readonly plan: Plan;
@@ -31,6 +33,26 @@ export interface Planned {
   /** The node's state the plan was computed from (apply's rollback snapshot, under the lock). */
   readonly live: CanonicalState;
   readonly host: Host;
+  /**
+   * With `--refresh=changed`: the keys the plan was made on. `desiredState` and `live` then hold
+   * only them; the rest of the node was not read.
+   */
+  readonly scope?: Touched;
+}
+
+export type Refresh = 'full' | 'changed';
+
+export function refreshOf(args: ParsedArgs): Refresh {
+  const r = flagValue(args, 'refresh') ?? 'full';
+  if (r !== 'full' && r !== 'changed') throw new UsageError(`--refresh must be full or changed, not ${JSON.stringify(r)}`, 'full reads the whole node (drift repair); changed reads only what changed since the last apply');
+  return r;
+}
+
+/** Where the record of the last apply lives: --applied-dir, else the default on a live node. */
+export function appliedDirOf(args: ParsedArgs, io: Io): string | undefined {
+  const dir = flagValue(args, 'applied-dir');
+  if (dir !== undefined) return resolve(io.cwd, dir);
+  return flagValue(args, 'state') === undefined ? DEFAULT_APPLIED_DIR : undefined;
 }
 
 export function hostFor(args: ParsedArgs, io: Io, nodeName: string, timings: Timings = NO_TIMINGS): Host {
@@ -59,6 +81,17 @@ function deferredLiveHost(nodeName: string, timings: Timings): Host {
 export async function computePlan(args: ParsedArgs, io: Io, host?: Host, timings: Timings = NO_TIMINGS): Promise<Planned | { diags: Diagnostic[] }> {
   const nodeName = (args.kubeProxy.find((f) => f.name === 'hostname-override')?.value ?? '').toLowerCase();
   const h = host ?? hostFor(args, io, nodeName, timings);
+  if (refreshOf(args) === 'changed') {
+    const dir = appliedDirOf(args, io);
+    if (!dir) throw new UsageError('--refresh=changed needs the record of the last apply: with --state, give --applied-dir DIR');
+    const { computeChangedPlan } = await import('../changed-plan.js');
+    const r = await computeChangedPlan(args, io, h, timings, dir, nodeName);
+    if (!('fullRefreshBecause' in r)) {
+      if ('plan' in r) io.stderr(`Refreshed only what changed since the last apply (--refresh=changed): ${describeScope(r.scope!)}; drift elsewhere is not read (a full refresh repairs it).\n`);
+      return r;
+    }
+    io.stderr(`--refresh=changed: ${r.fullRefreshBecause}; reading the whole node.\n`);
+  }
   const snap = await timings.phase('plan: read the node state', () => h.readState());
   const parsed = timings.phaseSync('plan: parse the node state', () => parseSnapshot(snap));
   if (!parsed.state) return { diags: parsed.diags };
@@ -72,7 +105,20 @@ export async function computePlan(args: ParsedArgs, io: Io, host?: Host, timings
   return { plan, desired, desiredState, live, host: h };
 }
 
+/** `2 virtual service(s), 3 set entries, 1 address, 1 table` */
+function describeScope(t: Touched): string {
+  let entries = 0;
+  for (const name of t.ipsets) entries += t.entries.get(name)?.size ?? 0;
+  const whole = [...t.ipsets].filter((n) => !t.entries.has(n)).length;
+  const addresses = t.addresses === true ? 'all addresses' : t.addresses === false ? '' : `${t.addresses.size} address(es)`;
+  const parts = [`${t.ipvs.size} virtual service(s)`, `${entries} set entr${entries === 1 ? 'y' : 'ies'}`, whole ? `${whole} whole set(s)` : '', addresses && `${addresses} on kube-ipvs0`, t.tables.size ? `${t.tables.size} iptables table(s)` : ''];
+  return parts.filter((p) => p !== '').join(', ');
+}
+
 export async function runPlan(args: ParsedArgs, io: Io): Promise<number> {
+  if (flagValue(args, 'out') !== undefined && refreshOf(args) === 'changed') {
+    throw new UsageError('a saved plan (-out) is checked against the whole node when applied: it cannot be made with --refresh=changed', 'drop --refresh=changed, or apply directly with ipvsc apply --refresh=changed');
+  }
   const r = await computePlan(args, io, undefined, timingsFromEnv(io.env, io.stderr));
   if (!('plan' in r)) {
     printDiagnostics(r.diags, args, io);

@@ -51,8 +51,9 @@ test('apply reads the node once in full (the plan is also the rollback snapshot)
   assert.equal(host.reads, [
     undefined,
     { files: ['ipvsadm.list'], ipvsServices: [{ protocol: 'TCP', address: '10.96.0.30', port: 443 }] },
-    { files: ['kube-ipvs0.addr'] },
-    { files: ['ipset.save'], ipsets: ['KUBE-CLUSTER-IP', 'KUBE-IPVS-IPS'] },
+    // one address and one entry per set: read one by one (ip addr show to, ipset test)
+    { files: ['kube-ipvs0.addr'], addresses: ['10.96.0.30/32'] },
+    { files: ['ipset.save'], ipsets: [], ipsetEntries: [{ set: 'KUBE-CLUSTER-IP', entries: ['10.96.0.30,tcp:443'] }, { set: 'KUBE-IPVS-IPS', entries: ['10.96.0.30'] }] },
   ]);
   assert.ok(host.commands.every((c) => c.mutating));
 });

@@ -46,7 +46,7 @@ test('fixtures are the ones expected', () => {
   assert.ok(KUBE_ADDR.split('\n').filter(Boolean).every((l) => /^\d+: kube-ipvs0 /.test(l)));
 });
 
-test('a plan\'s read runs each tool once: one IPVS dump (-Ln), kube-ipvs0.addr cut out of `ip -o addr show`', async () => {
+test('a plan\'s read runs each tool once: one IPVS dump (-Ln), kube-ipvs0.addr cut out of `ip -o addr show`, the boot id', async () => {
   ran++;
   const f = fakeRun({
     'ip -o addr show': { stdout: ALL_ADDR },
@@ -57,7 +57,7 @@ test('a plan\'s read runs each tool once: one IPVS dump (-Ln), kube-ipvs0.addr c
   });
   const snap = await readStateWith(f.run, 'node-a');
   assert.equal([...f.ran].sort(), [
-    'ip -o addr show', 'ip -o link show dev kube-ipvs0', 'ip6tables-save', 'ipset save', 'iptables-save',
+    'cat /proc/sys/kernel/random/boot_id', 'ip -o addr show', 'ip -o link show dev kube-ipvs0', 'ip6tables-save', 'ipset save', 'iptables-save',
     'ipvsadm -L --timeout', 'ipvsadm -Ln',
     'sysctl -e net.ipv4.vs.conntrack net.ipv4.vs.conn_reuse_mode net.ipv4.vs.expire_nodest_conn net.ipv4.vs.expire_quiescent_template net.ipv4.ip_forward net.ipv4.conf.all.arp_ignore net.ipv4.conf.all.arp_announce',
     'uname -r',
@@ -134,6 +134,74 @@ test('a narrowed read runs only what it names: one ipvsadm -Ln per service, one 
   assert.match(snap['ipset.save']!, /^create KUBE-CLUSTER-IP/);
 });
 
+/** A fixture file's recorded run: exit code, stdout, stderr. */
+function runOf(rel: string): Partial<CommandResult> {
+  const t = readFileSync(join(FIX, rel), 'utf8');
+  const part = (name: string): string => new RegExp(`## ${name}\\n([\\s\\S]*?)(?=\\n## |$)`).exec(t)?.[1] ?? '';
+  const stdout = part('stdout');
+  return { exitCode: Number(part('exit').trim()), stdout: stdout === '' ? '' : stdout + '\n', stderr: part('stderr') };
+}
+
+test('set entries are read one by one: the set\'s header from ipset list -t, then ipset test for each entry', async () => {
+  ran++;
+  const f = fakeRun({
+    'ipset list -t KUBE-LOOP-BACK': runOf('ipset/list-t-hash.txt'),
+    'ipset test KUBE-LOOP-BACK 10.180.0.1,tcp:80,10.180.0.1': runOf('ipset/test-present.txt'),
+    'ipset test KUBE-LOOP-BACK 10.180.0.2,tcp:80,10.180.0.2': runOf('ipset/test-absent.txt'),
+    'ipset list -t KUBE-NODE-PORT-TCP': runOf('ipset/list-t-bitmap.txt'),
+    'ipset test KUBE-NODE-PORT-TCP 30080': runOf('ipset/test-bitmap.txt'),
+    'ipset list -t KUBE-GONE': runOf('ipset/list-t-missing.txt'),
+  });
+  const snap = await readStateWith(f.run, 'n', {
+    files: ['ipset.save'],
+    ipsets: [],
+    ipsetEntries: [
+      { set: 'KUBE-LOOP-BACK', entries: ['10.180.0.1,tcp:80,10.180.0.1', '10.180.0.2,tcp:80,10.180.0.2'] },
+      { set: 'KUBE-NODE-PORT-TCP', entries: ['30080'] },
+      { set: 'KUBE-GONE', entries: ['10.0.0.1,tcp:80'] },
+    ],
+  });
+  // A missing set: its entries are not tested.
+  assert.not.ok(f.ran.some((c) => c.startsWith('ipset test KUBE-GONE')));
+  const sets = parseSnapshot(snap).state!.ipsets;
+  assert.equal(sets.map((x) => [x.name, x.type, x.family, x.entries]), [
+    ['KUBE-LOOP-BACK', 'hash:ip,port,ip', 'IPv4', ['10.180.0.1,tcp:80,10.180.0.1']],
+    ['KUBE-NODE-PORT-TCP', 'bitmap:port', undefined, ['30080']],
+  ]);
+});
+
+test('an ipset test that fails for another reason than absence throws', async () => {
+  ran++;
+  const f = fakeRun({
+    'ipset list -t KUBE-LOOP-BACK': runOf('ipset/list-t-hash.txt'),
+    'ipset test KUBE-LOOP-BACK 10.0.0.1': { exitCode: 1, stderr: 'ipset v7.17: Syntax error: cannot parse 10.0.0.1: resolving to IPv4 address failed\n' },
+  });
+  try {
+    await readStateWith(f.run, 'n', { files: ['ipset.save'], ipsets: [], ipsetEntries: [{ set: 'KUBE-LOOP-BACK', entries: ['10.0.0.1'] }] });
+    assert.unreachable('must throw');
+  } catch (e) {
+    assert.match((e as Error).message, /ipset test KUBE-LOOP-BACK 10.0.0.1 exited 1: ipset v7.17: Syntax error/);
+  }
+});
+
+test('kube-ipvs0 addresses are read one by one (ip addr show to ADDR); no link: the file is absent', async () => {
+  ran++;
+  const to = (a: string): string => `ip -o addr show dev kube-ipvs0 to ${a}`;
+  const lo = (r: Partial<CommandResult>): Partial<CommandResult> => ({ ...r, stdout: r.stdout!.replace(/\blo\b/g, 'kube-ipvs0') });
+  const f = fakeRun({
+    [to('10.96.0.10/32')]: lo(runOf('ip/addr-to-one.txt')),
+    [to('10.96.0.11/32')]: lo(runOf('ip/addr-to-other-prefix.txt')),
+    [to('10.96.0.12/32')]: lo(runOf('ip/addr-to-none.txt')),
+    [to('fd00:96::10/128')]: lo(runOf('ip/addr-to-v6.txt')),
+  });
+  const snap = await readStateWith(f.run, 'n', { files: ['kube-ipvs0.addr'], addresses: ['10.96.0.10/32', '10.96.0.11/32', '10.96.0.12/32', 'fd00:96::10/128'] });
+  assert.equal([...f.ran].sort(), [to('10.96.0.10/32'), to('10.96.0.11/32'), to('10.96.0.12/32'), to('fd00:96::10/128')]);
+  // 10.96.0.11 bound with a /24 shows as such: a plan replaces it.
+  assert.equal(parseSnapshot(snap).state!.kubeIpvs0.addresses, ['10.96.0.10/32', '10.96.0.11/24', 'fd00:96::10/128']);
+  const none = fakeRun({ [to('10.96.0.10/32')]: runOf('ip/addr-to-no-link.txt') });
+  assert.is((await readStateWith(none.run, 'n', { files: ['kube-ipvs0.addr'], addresses: ['10.96.0.10/32'] }))['kube-ipvs0.addr'], undefined);
+});
+
 test('a narrowed read that fails for another reason than absence throws', async () => {
   ran++;
   const f = fakeRun({ 'ipvsadm -Ln -t 10.20.30.41:80': { exitCode: 2, stderr: 'Memory allocation problem\n' } });
@@ -178,5 +246,5 @@ test('a whole-table read through /proc/net/ip_vs: HZ learned from one persistent
   assert.equal(plain.ran, ['ipvsadm -Ln']);
 });
 
-test('ran every case', () => assert.ok(ran >= 10, `ran ${ran}`));
+test('ran every case', () => assert.ok(ran >= 13, `ran ${ran}`));
 test.run();

@@ -1,24 +1,32 @@
 /**
- * Apply's read-back, limited to what the plan touched: the subsystems its steps changed, and
- * within them the virtual services, sets and tables they named. Both the desired state and what
- * was read back are cut down to those keys, then planned against each other: an empty plan
- * (drain progress aside) means every touched key now matches. A one-endpoint change reads back
- * one virtual service (`ipvsadm -Ln -t VIP:PORT`), not the whole IPVS table, ipset and iptables.
+ * A plan's scope: the keys some changes touch (subsystems, and within them virtual services, set
+ * entries, kube-ipvs0 addresses, tables), the narrowest read of the node that covers them, and
+ * both sides of a plan cut down to them. Two users:
+ * - apply's read-back: both the desired state and what was read back are cut down to what the
+ *   steps touched, then planned against each other; an empty plan (drain progress aside) means
+ *   every touched key now matches. A one-endpoint change reads back one virtual service
+ *   (`ipvsadm -Ln -t VIP:PORT`) and one set entry (`ipset test`), not the whole node;
+ * - `--refresh=changed` (plan/changed-keys.ts): a plan of only the keys whose desired state
+ *   changed since the last apply, read the same way.
  */
 import type { Family } from '../model/net.js';
 import type { StateQuery } from '../host/host.js';
-import type { Change, Subsystem } from '../plan/types.js';
+import type { Change, Subsystem } from './types.js';
 import type { CanonicalState } from '../state/canonical.js';
 import { parseSnapshot } from '../state/canonical.js';
 import type { DesiredCanonical } from '../state/desired.js';
 import type { NodeInfo, StateFile, StateSnapshot } from '../state/snapshot.js';
-import type { LiveIptables, LiveProtocol, LiveVirtualServer } from '../state/types.js';
+import type { LiveIpSet, LiveIptables, LiveProtocol, LiveVirtualServer } from '../state/types.js';
 import { vsKey } from '../state/types.js';
 
 /** Above this many touched virtual services one whole-table dump beats one `ipvsadm -Ln -t` each. */
 export const MAX_SERVICES_READ_ONE_BY_ONE = 16;
 /** Above this many touched sets one `ipset save` beats one `ipset save NAME` each. */
 export const MAX_SETS_READ_ONE_BY_ONE = 4;
+/** Above this many touched entries of a set, `ipset save NAME` beats one `ipset test` each. */
+export const MAX_ENTRIES_TESTED_ONE_BY_ONE = 16;
+/** Above this many touched addresses, one `ip -o addr show dev kube-ipvs0` beats one read each. */
+export const MAX_ADDRESSES_READ_ONE_BY_ONE = 16;
 
 type VsRef = Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>;
 
@@ -28,8 +36,15 @@ export interface Touched {
   readonly timeouts: boolean;
   /** The kube-ipvs0 link itself (created or deleted). */
   readonly link: boolean;
-  readonly addresses: boolean;
+  /** kube-ipvs0 addresses (`10.96.0.1/32`): all of them (`true`), or only these. */
+  readonly addresses: boolean | ReadonlySet<string>;
+  /** Every set touched, whole or in some entries. */
   readonly ipsets: ReadonlySet<string>;
+  /**
+   * Sets touched only in some entries (canonical entry text): set → those entries. A set in
+   * `ipsets` and not here is touched whole (created, deleted, its type changed).
+   */
+  readonly entries: ReadonlyMap<string, ReadonlySet<string>>;
   /** vsKey → the service, for `ipvsadm -Ln -t VIP:PORT`. */
   readonly ipvs: ReadonlyMap<string, VsRef>;
   /** `IPv4 nat`, `IPv6 filter`, … */
@@ -45,11 +60,13 @@ function vsRefOf(key: string): VsRef | undefined {
 export function touchedBy(changes: readonly Change[]): Touched {
   const sysctls = new Set<string>();
   const ipsets = new Set<string>();
+  const wholeSets = new Set<string>();
+  const entries = new Map<string, Set<string>>();
   const ipvs = new Map<string, VsRef>();
   const tables = new Set<string>();
+  const addresses = new Set<string>();
   let timeouts = false;
   let link = false;
-  let addresses = false;
   for (const c of changes) {
     switch (c.subsystem) {
       case 'sysctl':
@@ -58,11 +75,19 @@ export function touchedBy(changes: readonly Change[]): Touched {
         break;
       case 'kube-ipvs0':
         if (c.kind === 'link') link = true;
-        else addresses = true;
+        else addresses.add(c.key);
         break;
       case 'ipset': {
+        // `NAME` (kind set) or `NAME ENTRY` (kind entry)
         const space = c.key.indexOf(' ');
-        ipsets.add(space < 0 ? c.key : c.key.slice(0, space));
+        const name = space < 0 ? c.key : c.key.slice(0, space);
+        ipsets.add(name);
+        if (c.kind !== 'entry' || space < 0) wholeSets.add(name);
+        else {
+          let es = entries.get(name);
+          if (!es) entries.set(name, (es = new Set()));
+          es.add(c.key.slice(space + 1));
+        }
         break;
       }
       case 'ipvs': {
@@ -79,17 +104,22 @@ export function touchedBy(changes: readonly Change[]): Touched {
         break;
     }
   }
-  return { sysctls, timeouts, link, addresses, ipsets, ipvs, tables };
+  for (const name of wholeSets) entries.delete(name);
+  return { sysctls, timeouts, link, addresses, ipsets, entries, ipvs, tables };
 }
 
-const NONE: Touched = { sysctls: new Set(), timeouts: false, link: false, addresses: false, ipsets: new Set(), ipvs: new Map(), tables: new Set() };
+export const NOTHING_TOUCHED: Touched = { sysctls: new Set(), timeouts: false, link: false, addresses: false, ipsets: new Set(), entries: new Map(), ipvs: new Map(), tables: new Set() };
+const NONE = NOTHING_TOUCHED;
+
+/** Whether a scope touches kube-ipvs0's addresses at all. */
+const touchesAddresses = (t: Touched): boolean => t.addresses === true || (t.addresses !== false && t.addresses.size > 0);
 
 /** The touched keys of each subsystem on their own (subsystems with nothing touched left out). */
 export function bySubsystem(t: Touched): Map<Subsystem, Touched> {
   const out = new Map<Subsystem, Touched>();
   if (t.sysctls.size || t.timeouts) out.set('sysctl', { ...NONE, sysctls: t.sysctls, timeouts: t.timeouts });
-  if (t.link || t.addresses) out.set('kube-ipvs0', { ...NONE, link: t.link, addresses: t.addresses });
-  if (t.ipsets.size) out.set('ipset', { ...NONE, ipsets: t.ipsets });
+  if (t.link || touchesAddresses(t)) out.set('kube-ipvs0', { ...NONE, link: t.link, addresses: t.addresses });
+  if (t.ipsets.size) out.set('ipset', { ...NONE, ipsets: t.ipsets, entries: t.entries });
   if (t.ipvs.size) out.set('ipvs', { ...NONE, ipvs: t.ipvs });
   if (t.tables.size) out.set('iptables', { ...NONE, tables: t.tables });
   return out;
@@ -98,18 +128,37 @@ export function bySubsystem(t: Touched): Map<Subsystem, Touched> {
 /**
  * The narrowest read that covers every touched key. A whole-table IPVS read-back goes through
  * /proc/net/ip_vs when none of the touched desired services has scheduler flags (which that file
- * does not show): at 40k services it is one read instead of 40k netlink requests.
+ * does not show): at 40k services it is one read instead of 40k netlink requests. A few entries
+ * of a set are tested one by one (`ipset test`), a few addresses read one by one (`ip addr show
+ * to`): KUBE-LOOP-BACK alone holds an entry per endpoint, kube-ipvs0 an address per Service IP.
  */
 export function readBackQuery(t: Touched, desired?: DesiredCanonical): StateQuery {
   const files: StateFile[] = [];
-  const q: { ipvsServices?: VsRef[]; ipsets?: string[]; tables?: string[]; ipvsFromProc?: boolean } = {};
+  const q: { ipvsServices?: VsRef[]; ipsets?: string[]; ipsetEntries?: { set: string; entries: string[] }[]; addresses?: string[]; tables?: string[]; ipvsFromProc?: boolean } = {};
   if (t.sysctls.size) files.push('sysctl.txt');
   if (t.timeouts) files.push('ipvsadm.timeout');
   // `ip -o addr show dev kube-ipvs0` answers both: the file is absent when the link is.
-  if (t.link || t.addresses) files.push('kube-ipvs0.addr');
+  if (t.link || touchesAddresses(t)) {
+    files.push('kube-ipvs0.addr');
+    if (!t.link && t.addresses !== true && t.addresses !== false && t.addresses.size <= MAX_ADDRESSES_READ_ONE_BY_ONE) q.addresses = [...t.addresses].sort();
+  }
   if (t.ipsets.size) {
     files.push('ipset.save');
-    if (t.ipsets.size <= MAX_SETS_READ_ONE_BY_ONE) q.ipsets = [...t.ipsets].sort();
+    const whole: string[] = [];
+    const some: { set: string; entries: string[] }[] = [];
+    // `ipset test` of a host net (`…,10.1.2.3/32`) in a net set matches any net that holds it
+    // (test/fixtures/tool-output/ipset/test-net-host.txt): only sets of a known type without
+    // nets are tested entry by entry.
+    const testable = new Set(desired?.ipsets.filter((x) => !x.type.includes('net')).map((x) => x.name));
+    for (const name of [...t.ipsets].sort()) {
+      const es = t.entries.get(name);
+      if (es && es.size <= MAX_ENTRIES_TESTED_ONE_BY_ONE && testable.has(name)) some.push({ set: name, entries: [...es].sort() });
+      else whole.push(name);
+    }
+    if (whole.length <= MAX_SETS_READ_ONE_BY_ONE) {
+      q.ipsets = whole;
+      if (some.length) q.ipsetEntries = some;
+    }
   }
   if (t.ipvs.size) {
     // Many services: one dump of the whole table (ipvsadm -Ln, as a plan reads it).
@@ -140,15 +189,33 @@ function pickSysctls(s: Readonly<Record<string, string>>, touched: Touched): Rec
   return Object.fromEntries(Object.entries(s).filter(([k]) => touched.sysctls.has(k)));
 }
 
+/** The touched sets, those touched in some entries cut down to them. */
+function pickSets(sets: readonly LiveIpSet[], t: Touched): LiveIpSet[] {
+  const out: LiveIpSet[] = [];
+  for (const s of sets) {
+    if (!t.ipsets.has(s.name)) continue;
+    const es = t.entries.get(s.name);
+    out.push(es ? { ...s, entries: s.entries.filter((e) => es.has(e)) } : s);
+  }
+  return out;
+}
+
+function pickAddresses(addresses: readonly string[], t: Touched): readonly string[] {
+  if (t.addresses === true) return addresses;
+  if (t.addresses === false) return [];
+  const want = t.addresses;
+  return addresses.filter((a) => want.has(a));
+}
+
 /** The desired state cut down to the touched keys. */
 export function restrictDesired(d: DesiredCanonical, t: Touched): DesiredCanonical {
   return {
     ...d,
     ipvs: d.ipvs.filter((v) => t.ipvs.has(vsKey(v))),
-    ipsets: d.ipsets.filter((s) => t.ipsets.has(s.name)),
+    ipsets: pickSets(d.ipsets, t),
     iptables: { IPv4: pickTables(d.iptables.IPv4, 'IPv4', t), IPv6: pickTables(d.iptables.IPv6, 'IPv6', t) },
     jumps: d.jumps.filter((j) => t.tables.has(`${j.family} ${j.table}`)),
-    kubeIpvs0: { exists: d.kubeIpvs0.exists, addresses: t.addresses ? d.kubeIpvs0.addresses : [] },
+    kubeIpvs0: { exists: d.kubeIpvs0.exists, addresses: pickAddresses(d.kubeIpvs0.addresses, t) },
     sysctlSpecs: d.sysctlSpecs.filter((s) => t.sysctls.has(s.name)),
     sysctls: pickSysctls(d.sysctls, t),
     timeouts: t.timeouts ? d.timeouts : NO_TIMEOUTS,
@@ -163,14 +230,20 @@ export function restrictDesired(d: DesiredCanonical, t: Touched): DesiredCanonic
 export function restrictReadBack(snap: StateSnapshot, t: Touched, desired: DesiredCanonical, node: NodeInfo): CanonicalState {
   const parsed = parseSnapshot(snap);
   if (!parsed.state) throw new Error(`cannot parse the node state read back: ${parsed.diags.map((d) => d.summary).join('; ')}`);
-  const s = parsed.state;
-  const kubeLink = t.link || t.addresses ? snap['kube-ipvs0.addr'] !== undefined : desired.kubeIpvs0.exists;
+  return restrictState(parsed.state, snap['kube-ipvs0.addr'] !== undefined, t, desired, node);
+}
+
+/** A parsed state cut down to the touched keys (`linkSeen`: whether kube-ipvs0 was read as present). */
+export function restrictState(s: CanonicalState, linkSeen: boolean, t: Touched, desired: DesiredCanonical, node: NodeInfo): CanonicalState {
+  const kubeLink = t.link || touchesAddresses(t) ? linkSeen : desired.kubeIpvs0.exists;
   return {
     ipvs: s.ipvs.filter((v) => v.fwmark === undefined && t.ipvs.has(vsKey(v))),
     ...(t.timeouts && s.ipvsTimeouts ? { ipvsTimeouts: s.ipvsTimeouts } : {}),
-    ipsets: s.ipsets.filter((x) => t.ipsets.has(x.name)),
+    // connection counters: whether a removed TCP real server drains (plan) or is gone
+    ...(s.conns ? { conns: s.conns } : {}),
+    ipsets: pickSets(s.ipsets, t),
     iptables: { IPv4: pickTables(s.iptables.IPv4, 'IPv4', t), IPv6: pickTables(s.iptables.IPv6, 'IPv6', t) },
-    kubeIpvs0: { exists: kubeLink, addresses: t.addresses ? s.kubeIpvs0.addresses : [] },
+    kubeIpvs0: { exists: kubeLink, addresses: pickAddresses(s.kubeIpvs0.addresses, t) },
     sysctls: pickSysctls(s.sysctls, t),
     node,
   };

@@ -1,6 +1,7 @@
 /**
- * apply's read-back (apply/verify.ts): the query names only what a plan touched, and the check
- * compares only the touched keys, so drift elsewhere neither fails an apply nor is read.
+ * A plan's scope (plan/scope.ts), for apply's read-back and --refresh=changed: the query names
+ * only what a plan touched, and the check compares only the touched keys, so drift elsewhere
+ * neither fails an apply nor is read.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from '../../../src/cli/args.js';
 import { computePlan } from '../../../src/cli/commands/plan.js';
 import type { Planned } from '../../../src/cli/commands/plan.js';
-import { MAX_SERVICES_READ_ONE_BY_ONE, readBackQuery, restrictDesired, restrictReadBack, touchedBy } from '../../../src/apply/verify.js';
+import { MAX_SERVICES_READ_ONE_BY_ONE, readBackQuery, restrictDesired, restrictReadBack, touchedBy } from '../../../src/plan/scope.js';
 import { makePlan } from '../../../src/plan/make-plan.js';
 import type { Change } from '../../../src/plan/types.js';
 import type { StateSnapshot } from '../../../src/state/snapshot.js';
@@ -90,5 +91,45 @@ test('kube-ipvs0: an absent read-back file means the link is gone', async () => 
   assert.equal(check({}), ['create link']);
 });
 
-test('ran every case', () => assert.ok(ran >= 5, `ran ${ran}`));
+test('set entries and kube-ipvs0 addresses are touched one by one; a set created or deleted is touched whole', () => {
+  ran++;
+  const t = touchedBy([
+    { subsystem: 'ipset', action: 'create', kind: 'entry', key: 'KUBE-LOOP-BACK 10.244.1.5,tcp:53,10.244.1.5' },
+    { subsystem: 'ipset', action: 'delete', kind: 'entry', key: 'KUBE-CLUSTER-IP 10.96.0.9,tcp:80' },
+    { subsystem: 'ipset', action: 'create', kind: 'set', key: 'KUBE-NODE-PORT-TCP' },
+    { subsystem: 'ipset', action: 'create', kind: 'entry', key: 'KUBE-NODE-PORT-TCP 30080' },
+    { subsystem: 'kube-ipvs0', action: 'delete', kind: 'address', key: '10.96.0.9/32' },
+  ]);
+  assert.equal([...t.ipsets].sort(), ['KUBE-CLUSTER-IP', 'KUBE-LOOP-BACK', 'KUBE-NODE-PORT-TCP']);
+  assert.equal([...t.entries.keys()].sort(), ['KUBE-CLUSTER-IP', 'KUBE-LOOP-BACK']);
+  assert.equal(t.addresses, new Set(['10.96.0.9/32']));
+  const set = (name: string, type: string): { name: string; type: string } => ({ name, type });
+  const desired = { ipvs: [], ipsets: [set('KUBE-LOOP-BACK', 'hash:ip,port,ip'), set('KUBE-CLUSTER-IP', 'hash:ip,port'), set('KUBE-NODE-PORT-TCP', 'bitmap:port')] } as unknown as DesiredCanonical;
+  assert.equal(readBackQuery(t, desired), {
+    files: ['kube-ipvs0.addr', 'ipset.save'],
+    addresses: ['10.96.0.9/32'],
+    ipsets: ['KUBE-NODE-PORT-TCP'],
+    ipsetEntries: [{ set: 'KUBE-CLUSTER-IP', entries: ['10.96.0.9,tcp:80'] }, { set: 'KUBE-LOOP-BACK', entries: ['10.244.1.5,tcp:53,10.244.1.5'] }],
+  });
+  // A net set is read whole: `ipset test` of a host net matches any net that holds it.
+  const netSet = touchedBy([{ subsystem: 'ipset', action: 'create', kind: 'entry', key: 'KUBE-LOAD-BALANCER-SOURCE-CIDR 1.2.3.4,tcp:80,10.1.2.3/32' }]);
+  const withNet = { ipvs: [], ipsets: [set('KUBE-LOAD-BALANCER-SOURCE-CIDR', 'hash:ip,port,net')] } as unknown as DesiredCanonical;
+  assert.equal(readBackQuery(netSet, withNet), { files: ['ipset.save'], ipsets: ['KUBE-LOAD-BALANCER-SOURCE-CIDR'] });
+  // So is a set the desired state does not know (its type is not known).
+  assert.equal(readBackQuery(netSet), { files: ['ipset.save'], ipsets: ['KUBE-LOAD-BALANCER-SOURCE-CIDR'] });
+});
+
+test('an entry-level scope compares only those entries: other entries of the set, added or lost, are not seen', async () => {
+  ran++;
+  const live = liveOf('02-no-changes');
+  const p = await planOf('02-no-changes', live);
+  const entry = p.desiredState.ipsets.find((x) => x.name === 'KUBE-CLUSTER-IP')!.entries[0]!;
+  const t = touchedBy([{ subsystem: 'ipset', action: 'create', kind: 'entry', key: `KUBE-CLUSTER-IP ${entry}` }]);
+  const check = (snap: StateSnapshot): string[] => makePlan(restrictDesired(p.desiredState, t), restrictReadBack(snap, t, p.desiredState, p.live.node)).changes.map((c) => `${c.action} ${c.key}`);
+  assert.equal(check(live), []);
+  assert.equal(check({ ...live, 'ipset.save': live['ipset.save']! + 'add KUBE-CLUSTER-IP 10.99.99.99,tcp:99\n' }), []);
+  assert.equal(check({ ...live, 'ipset.save': live['ipset.save']!.replace(`add KUBE-CLUSTER-IP ${entry}\n`, '') }), [`create KUBE-CLUSTER-IP ${entry}`]);
+});
+
+test('ran every case', () => assert.ok(ran >= 7, `ran ${ran}`));
 test.run();
