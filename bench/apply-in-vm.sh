@@ -2,7 +2,9 @@
 # Runs inside the IPVS VM (bash test/vm/run.sh bench/apply-in-vm.sh N): apply timings for issue #5.
 # 1. the bare tools loading the compiled artifacts into an empty kernel (the floor);
 # 2. a full ipvsc apply of the same cluster into an empty kernel;
-# 3. an incremental apply (one endpoint changed) and one adding a Service, with their command counts.
+# 3. incremental applies with --refresh=changed (the keys changed since the recorded last apply):
+#    one endpoint changed (c1), then one Service added (c2); then c0f: back to the first cluster
+#    with the default full refresh (the whole node read), for comparison; with their command counts.
 #
 # The VM's root file system is the host's, shared over 9p: every file access is a round trip under
 # TCG, which no real node pays. Two of them dominate unless moved to the VM's tmpfs first (both
@@ -23,6 +25,7 @@ if [ -z "${BENCH_ON_9P:-}" ]; then
   TREE=$W/ipvsc
 fi
 IPVSC="node $TREE/bin/ipvsc.js"
+export IPVSC_APPLIED_DIR=$W/applied   # the record of the last apply (/ is read-only in the VM)
 echo "# ipvsc ${IPVSC_LABEL:-$(git rev-parse --short HEAD 2>/dev/null)} from $TREE; /etc/protocols on $(stat -f -c %T /etc/protocols)"
 ip link add backends type dummy && ip link set backends up
 ip addr add 10.244.0.254/16 dev backends; ip addr add 10.128.0.254/9 dev backends
@@ -74,17 +77,21 @@ d['items'].append({'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': '
   'spec': {'clusterIP': '10.111.222.33', 'ports': [{'name': 'http', 'port': 80, 'protocol': 'TCP'}]}})
 json.dump(d, open(sys.argv[1].replace('c.json', 'c2.json'), 'w'))
 PY
-for step in c1 c2; do
-  $IPVSC compile -f $W/$step.json --hostname-override node-0 -o $W/out-$step 2>/dev/null
+cp -r $W/out $W/out-c0f; PREV=out
+for step in c1 c2 c0f; do
+  [ $step = c0f ] && REFRESH=full || REFRESH=changed
+  [ $step = c0f ] || $IPVSC compile -f $W/$step.json --hostname-override node-0 -o $W/out-$step 2>/dev/null
   # The change must reach the artifacts (else the apply has nothing to do).
-  d=$(cat $W/out/*.restore | sort >$W/a.txt; cat $W/out-$step/*.restore | sort >$W/b.txt; comm -3 $W/a.txt $W/b.txt | wc -l)
-  t0=$(now); $IPVSC apply --from $W/out-$step --hostname-override node-0 >$W/$step.out 2>&1; rcs=$?; t1=$(now)
+  d=$(cat $W/$PREV/*.restore | sort >$W/a.txt; cat $W/out-$step/*.restore | sort >$W/b.txt; comm -3 $W/a.txt $W/b.txt | wc -l); PREV=out-$step
+  t0=$(now); $IPVSC apply --from $W/out-$step --hostname-override node-0 --refresh=$REFRESH >$W/$step.out 2>&1; rcs=$?; t1=$(now)
   plan=$(grep -m1 -E '^(Plan:|No changes)' $W/$step.out | tr ' ' '_')
-  echo "$step $(secs $t0 $t1) $(grep -c "^- " $W/$step.out) $rcs $d $plan" >> $W/incr.txt
+  echo "$step $(secs $t0 $t1) $(grep -c "^- " $W/$step.out) $rcs $d $plan refresh=$REFRESH" >> $W/incr.txt
 done
 node -e 'console.log(0)' >/dev/null; t0=$(now); $IPVSC version >/dev/null; t1=$(now); NODE0=$(secs $t0 $t1)
 echo "RESULT services=$N floor_s=$FLOOR full_apply_s=$FULL full_apply_steps=$FULLSTEPS full_rc=$rc node_start_s=$NODE0 kube_ipvs0_addrs_s=$ADDRS ($(wc -l < $W/addrs.batch) addresses, not in the floor)"
-while read s t c r d p; do echo "RESULT $s apply_s=$t mutating_steps=$c rc=$r artifact_lines_changed=$d plan=$p"; done < $W/incr.txt
-for f in full c1 c2; do echo "== $f"; grep '^\[timing\]' $W/$f.out; done
-[ -n "${VM_RESULTS:-}" ] && cp $W/full.out $W/c1.out $W/c2.out "$VM_RESULTS/" 2>/dev/null
+while read s t c r d p f; do echo "RESULT $s apply_s=$t mutating_steps=$c rc=$r artifact_lines_changed=$d plan=$p $f"; done < $W/incr.txt
+# After them all, a full plan must find the node exactly at the first cluster.
+$IPVSC plan --from $W/out --hostname-override node-0 --detailed-exitcode >/dev/null 2>&1; echo "RESULT final_full_plan_exit=$? (0: no changes)"
+for f in full c1 c2 c0f; do echo "== $f"; grep -E '^(\[timing\]|Refreshed|--refresh)' $W/$f.out; done
+[ -n "${VM_RESULTS:-}" ] && cp $W/full.out $W/c1.out $W/c2.out $W/c0f.out "$VM_RESULTS/" 2>/dev/null
 exit 0

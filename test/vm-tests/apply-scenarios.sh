@@ -95,6 +95,50 @@ check "the chunked apply then succeeds" $IPVSC apply -f /tmp/chunked.yaml --host
 check "plan after the chunked apply is empty" $IPVSC plan -f /tmp/chunked.yaml --hostname-override node-0 $EXCL --detailed-exitcode
 check "apply $C2 back over the chunked cluster exits 0" $IPVSC apply -f $G/$C2/input $(flags $C2) $EXCL
 
+# 8. --refresh=changed: the last apply ($C2, full) was recorded; one endpoint changed and one
+# Service added are planned from the changed keys alone (ipvsadm -Ln -t, ipset test, ip addr show
+# to), and the node ends exactly where a full apply would take it.
+if [ -f "$IPVSC_APPLIED_DIR/applied.json" ]; then pass "a successful apply is recorded"; else fail "apply recorded" "$(ls -la "$IPVSC_APPLIED_DIR" 2>&1)"; fi
+mkdir -p /tmp/rc && cp $G/$C2/input/*.yaml /tmp/rc/
+sed -i 's/10\.180\.0\.1$/10.180.0.2/' /tmp/rc/endpointslices.yaml
+cat >> /tmp/rc/service.yaml <<'YAML'
+---
+apiVersion: v1
+kind: Service
+metadata: {namespace: ns1, name: added}
+spec: {clusterIP: 10.20.30.42, ports: [{name: p80, port: 80, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {namespace: ns1, name: added-1, labels: {kubernetes.io/service-name: added}}
+addressType: IPv4
+endpoints: [{addresses: [10.180.0.3], conditions: {ready: true}, nodeName: test-node}]
+ports: [{name: p80, port: 80, protocol: TCP}]
+YAML
+IPVSC_TIMINGS=1 $IPVSC apply -f /tmp/rc $(flags $C2) $EXCL --refresh=changed >/tmp/rc.out 2>&1; rc=$?
+runs=$(grep -o 'run [a-z0-9-]* [^>]*->' /tmp/rc.out)
+if [ $rc = 0 ] && grep -q 'Refreshed only what changed since the last apply' /tmp/rc.out && grep -q 'Apply complete' /tmp/rc.out \
+   && echo "$runs" | grep -q 'run ipvsadm -Ln -t 10.20.30.41:80' && echo "$runs" | grep -q 'run ipset test KUBE-LOOP-BACK' \
+   && echo "$runs" | grep -q 'run ip -o addr show dev kube-ipvs0 to ->' \
+   && ! echo "$runs" | grep -qE 'run (ipvsadm -Ln|ipset save|iptables-save|ip6tables-save|ip -o addr show) ->'; then
+  pass "apply --refresh=changed reads only the changed keys, one by one, and applies them"
+else fail "apply --refresh=changed (rc=$rc)" "$(grep -vE '^\[timing\] .*(step|phase)' /tmp/rc.out | tail -25)"; fi
+check "a full plan after the --refresh=changed apply shows no changes" $IPVSC plan -f /tmp/rc $(flags $C2) $EXCL --detailed-exitcode
+ipvsadm -Sn | grep -q -- '-a -t 10.20.30.41:80 -r 10.180.0.2:80' && ! ipvsadm -Sn | grep -q -- '-r 10.180.0.1:80' && pass "the changed endpoint is the real server now" || fail "changed endpoint" "$(ipvsadm -Sn)"
+# Drift where nothing changed is not read by --refresh=changed (documented), and a full refresh repairs it.
+ipset add KUBE-CLUSTER-IP 10.66.66.66,tcp:66
+out=$($IPVSC apply -f /tmp/rc $(flags $C2) $EXCL --refresh=changed 2>&1)
+if echo "$out" | grep -q '^No changes' && ipset test KUBE-CLUSTER-IP 10.66.66.66,tcp:66 2>/dev/null; then pass "drift outside the changed keys is left to a full refresh"; else fail "drift outside changed keys" "$out"; fi
+check "a full refresh repairs it" $IPVSC apply -f /tmp/rc $(flags $C2) $EXCL
+if ! ipset test KUBE-CLUSTER-IP 10.66.66.66,tcp:66 2>/dev/null; then pass "the drifted entry is gone"; else fail "drift repaired"; fi
+check "apply --refresh=changed back to $C2 exits 0" $IPVSC apply -f $G/$C2/input $(flags $C2) $EXCL --refresh=changed
+check "a full plan after it shows no changes" $IPVSC plan -f $G/$C2/input $(flags $C2) $EXCL --detailed-exitcode
+# A failed apply leaves no record: the next --refresh=changed reads the whole node.
+$IPVSC apply -f /tmp/rc $(flags $C2) $EXCL --refresh=changed --ipvs-scheduler=twos >/tmp/rcf.out 2>&1; rc=$?
+out=$($IPVSC plan -f /tmp/rc $(flags $C2) $EXCL --refresh=changed 2>&1)
+if [ $rc = 3 ] && [ ! -f "$IPVSC_APPLIED_DIR/applied.json" ] && echo "$out" | grep -q 'no record of a successful apply'; then pass "a failed apply removes the record; the next plan reads the whole node"
+else fail "record after a failed apply (rc=$rc)" "$(tail -5 /tmp/rcf.out)" "$out"; fi
+
 # 8. Foreign state untouched by all of the above.
 if [ "$(foreign_state)" = "$FOREIGN_BEFORE" ]; then pass "foreign chains, set and excluded VS are byte-identical"; else fail "foreign state untouched" "$(echo "$FOREIGN_BEFORE" > /tmp/fb.txt; foreign_state > /tmp/fa.txt; diff /tmp/fb.txt /tmp/fa.txt)"; fi
 echo "1..$n"

@@ -4,6 +4,8 @@ source test/vm/modules.sh
 vm_load_modules >/dev/null 2>&1 || true
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 IPVSC="node bin/ipvsc.js"
+# The record of the last apply: / is the host's, read-only, in the VM.
+export IPVSC_APPLIED_DIR=/tmp/ipvsc-applied
 G=test/golden/cases
 EXCL=--ipvs-exclude-cidrs=192.168.100.0/24
 n=0

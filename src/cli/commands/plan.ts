@@ -48,10 +48,13 @@ export function refreshOf(args: ParsedArgs): Refresh {
   return r;
 }
 
-/** Where the record of the last apply lives: --applied-dir, else the default on a live node. */
+/**
+ * Where the record of the last apply lives: --applied-dir, else $IPVSC_APPLIED_DIR, else the
+ * default on a live node (a recorded node, --state, has none unless given one).
+ */
 export function appliedDirOf(args: ParsedArgs, io: Io): string | undefined {
-  const dir = flagValue(args, 'applied-dir');
-  if (dir !== undefined) return resolve(io.cwd, dir);
+  const dir = flagValue(args, 'applied-dir') ?? io.env['IPVSC_APPLIED_DIR'];
+  if (dir) return resolve(io.cwd, dir);
   return flagValue(args, 'state') === undefined ? DEFAULT_APPLIED_DIR : undefined;
 }
 
