@@ -13,7 +13,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   try {
     const args = parseArgs(argv);
     switch (args.command) {
-      // Commands are loaded on demand: compile never pays for execa, diff or the plan code.
+      // Commands are loaded on demand: compile never pays for diff or the plan code.
       case 'compile':
         return (await import('./cli/commands/compile.js')).runCompile(args, argv, io);
       case 'validate':

@@ -1,7 +1,7 @@
 /**
  * The one narrow seam between ipvsc and the kernel (kube-proxy's per-tool interfaces, knftables'
  * Fake, publint's Vfs). Everything that touches the node goes through a Host:
- * LiveHost runs the real tools (execa, argv arrays, payloads on stdin, never a shell);
+ * LiveHost runs the real tools (host/run-process.ts: argv arrays, payloads on stdin, never a shell);
  * RecordedHost reads a state directory and records the commands it is asked to run.
  */
 import type { StateFile, StateSnapshot } from '../state/snapshot.js';

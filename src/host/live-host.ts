@@ -1,9 +1,9 @@
 /**
- * The real node: the only module that starts processes. execa with argv arrays and the payload
- * on stdin; never a shell, never a command line built from rendered text.
+ * The real node: the only module that starts processes (through run-process.ts), with argv arrays
+ * and the payload on stdin; never a shell, never a command line built from rendered text.
  */
 import { performance } from 'node:perf_hooks';
-import { execa } from 'execa';
+import { runProcess } from './run-process.js';
 import type { Command, CommandResult, Host, StateQuery } from './host.js';
 import { commandText } from './host.js';
 import { readStateWith } from './read-state.js';
@@ -35,20 +35,10 @@ export class LiveHost implements Host {
     return r;
   }
 
-  private async exec(cmd: Command): Promise<CommandResult> {
-    try {
-      const r = await execa(BINARIES[cmd.tool], [...cmd.args], {
-        ...(cmd.input !== undefined ? { input: cmd.input } : { stdin: 'ignore' }),
-        reject: false,
-        shell: false,
-        timeout: 120_000,
-        env: { LC_ALL: 'C', ...this.env },
-        extendEnv: true,
-        stripFinalNewline: false,
-      });
-      return { exitCode: r.exitCode ?? (r.failed ? 127 : 0), stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? (r.failed && !r.exitCode ? r.message : '')) };
-    } catch (e) {
-      return { exitCode: 127, stdout: '', stderr: (e as Error).message };
-    }
+  private exec(cmd: Command): Promise<CommandResult> {
+    return runProcess(BINARIES[cmd.tool], cmd.args, {
+      ...(cmd.input !== undefined ? { input: cmd.input } : {}),
+      env: { ...process.env, LC_ALL: 'C', ...this.env },
+    });
   }
 }

@@ -155,17 +155,21 @@ async function readSetEntries(run: Run, sets: readonly { readonly set: string; r
   };
   const texts = await pool(sets, 4, async ({ set, entries }) => {
     const headArgs = ['list', '-t', set];
-    const head = await run({ tool: 'ipset', args: headArgs, mutating: false });
+    // The header and the tests at once (one round of processes, not two): a test of a set that
+    // does not exist fails with the same message as its header, which then decides.
+    const [head, found] = await Promise.all([
+      run({ tool: 'ipset', args: headArgs, mutating: false }),
+      pool(entries, 4, async (e) => {
+        const args = ['test', set, e];
+        const r = await run({ tool: 'ipset', args, mutating: false });
+        if (r.exitCode === 0) return `add ${set} ${e}\n`;
+        return /is NOT in set|does not exist/i.test(r.stderr) ? '' : fail(args, r);
+      }),
+    ]);
     if (head.exitCode !== 0) return /does not exist/i.test(head.stderr) ? '' : fail(headArgs, head);
     const type = /^Type:\s*(\S+)/m.exec(head.stdout)?.[1];
     const header = /^Header:\s*(.*)$/m.exec(head.stdout)?.[1];
     if (!type || header === undefined) return fail(headArgs, { ...head, stderr: `no Type/Header line in: ${head.stdout.trim()}` });
-    const found = await pool(entries, 4, async (e) => {
-      const args = ['test', set, e];
-      const r = await run({ tool: 'ipset', args, mutating: false });
-      if (r.exitCode === 0) return `add ${set} ${e}\n`;
-      return /is NOT in set/i.test(r.stderr) ? '' : fail(args, r);
-    });
     return `create ${set} ${type} ${header.trim()}\n${found.join('')}`;
   });
   return texts.join('');

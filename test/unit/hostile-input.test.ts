@@ -7,7 +7,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execa } from 'execa';
+import { runProcess } from '../../src/host/run-process.js';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,8 +88,8 @@ async function runChild(args: readonly string[], ms: number): Promise<{ code: nu
   const mainUrl = pathToFileURL(join(import.meta.dirname, '../../src/main.ts')).href;
   const script = `import { main } from ${JSON.stringify(mainUrl)}; process.exitCode = await main(process.argv.slice(1));`;
   const t0 = Date.now();
-  const r = await execa(process.execPath, ['--max-old-space-size=512', '--import', 'tsx', '--input-type=module', '-e', script, ...args], { reject: false, timeout: ms, killSignal: 'SIGKILL', stdin: 'ignore' });
-  return { code: r.exitCode, timedOut: r.timedOut, stderr: String(r.stderr), elapsed: Date.now() - t0 };
+  const r = await runProcess(process.execPath, ['--max-old-space-size=512', '--import', 'tsx', '--input-type=module', '-e', script, ...args], { timeoutMs: ms });
+  return { code: r.exitCode, timedOut: r.timedOut === true, stderr: r.stderr, elapsed: Date.now() - t0 };
 }
 
 test('a 100 MB file is refused quickly, in a child process with a 60 s hard kill', async () => {

@@ -67,10 +67,7 @@ export function hostFor(args: ParsedArgs, io: Io, nodeName: string, timings: Tim
   return deferredLiveHost(nodeName, timings);
 }
 
-/**
- * A LiveHost, loaded on first use: its module (execa) costs more to import than a plan of a
- * recorded 10k-Service state takes to compute, and `--state DIR` never needs it.
- */
+/** A LiveHost, loaded on first use: `--state DIR` never needs it. */
 function deferredLiveHost(nodeName: string, timings: Timings): Host {
   let host: Promise<Host> | undefined;
   const get = (): Promise<Host> => (host ??= import('../../host/live-host.js').then((m) => new m.LiveHost(nodeName, {}, timings)));

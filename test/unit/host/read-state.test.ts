@@ -151,6 +151,7 @@ test('set entries are read one by one: the set\'s header from ipset list -t, the
     'ipset list -t KUBE-NODE-PORT-TCP': runOf('ipset/list-t-bitmap.txt'),
     'ipset test KUBE-NODE-PORT-TCP 30080': runOf('ipset/test-bitmap.txt'),
     'ipset list -t KUBE-GONE': runOf('ipset/list-t-missing.txt'),
+    'ipset test KUBE-GONE 10.0.0.1,tcp:80': runOf('ipset/list-t-missing.txt'),
   });
   const snap = await readStateWith(f.run, 'n', {
     files: ['ipset.save'],
@@ -161,8 +162,8 @@ test('set entries are read one by one: the set\'s header from ipset list -t, the
       { set: 'KUBE-GONE', entries: ['10.0.0.1,tcp:80'] },
     ],
   });
-  // A missing set: its entries are not tested.
-  assert.not.ok(f.ran.some((c) => c.startsWith('ipset test KUBE-GONE')));
+  // The header and the tests run at once; a missing set is left out, whatever its tests said.
+  assert.equal(f.ran.filter((c) => c.startsWith('ipset ')).length, 7);
   const sets = parseSnapshot(snap).state!.ipsets;
   assert.equal(sets.map((x) => [x.name, x.type, x.family, x.entries]), [
     ['KUBE-LOOP-BACK', 'hash:ip,port,ip', 'IPv4', ['10.180.0.1,tcp:80,10.180.0.1']],
