@@ -43,42 +43,81 @@ const RESYNC_WINDOW = 64;
  */
 export function changedLines(a: string | undefined, b: string | undefined): string[] {
   if (a === b) return [];
-  const la = (a ?? '').split('\n');
-  const lb = (b ?? '').split('\n');
+  const ta = a ?? '';
+  const tb = b ?? '';
   const out: string[] = [];
   let i = 0;
   let j = 0;
-  while (i < la.length && j < lb.length) {
-    if (la[i] === lb[j]) {
-      i++;
-      j++;
-      continue;
-    }
-    // The nearest point where they line up again: d lines dropped from a, e added in b.
-    let found = false;
-    for (let n = 1; n <= RESYNC_WINDOW && !found; n++) {
-      for (let d = 0; d <= n; d++) {
-        const e = n - d;
-        if (i + d < la.length && j + e < lb.length && la[i + d] === lb[j + e]) {
-          for (let k = 0; k < d; k++) out.push(la[i + k]!);
-          for (let k = 0; k < e; k++) out.push(lb[j + k]!);
-          i += d;
-          j += e;
-          found = true;
-          break;
-        }
-      }
-    }
-    if (!found) break;
+  while (i < ta.length && j < tb.length) {
+    // Equal stretches are skipped a block at a time (native string compares), then the walk
+    // backs up to the start of the line the first difference is in (equal text before it).
+    const skip = equalPrefix(ta, i, tb, j);
+    const back = skip > 0 ? ta.lastIndexOf('\n', i + skip - 1) + 1 : i;
+    const k = Math.max(back, i);
+    j += k - i;
+    i = k;
+    if (i >= ta.length || j >= tb.length) break;
+    // From here, line by line until the two line up again.
+    const r = resync(ta, i, tb, j, out);
+    if (!r) return finishAsSets(ta, i, tb, j, out);
+    [i, j] = r;
   }
-  if (i < la.length || j < lb.length) {
-    const ra = la.slice(i);
-    const rb = lb.slice(j);
-    const sa = new Set(ra);
-    const sb = new Set(rb);
-    for (const l of ra) if (!sb.has(l)) out.push(l);
-    for (const l of rb) if (!sa.has(l)) out.push(l);
+  if (i < ta.length || j < tb.length) return finishAsSets(ta, i, tb, j, out);
+  return out.filter((l) => l !== '');
+}
+
+const BLOCK = 4096;
+
+/** How many characters from a[i] and b[j] on are equal (block by block, then character by character). */
+function equalPrefix(a: string, i: number, b: string, j: number): number {
+  let n = 0;
+  while (i + n + BLOCK <= a.length && j + n + BLOCK <= b.length && a.slice(i + n, i + n + BLOCK) === b.slice(j + n, j + n + BLOCK)) n += BLOCK;
+  while (i + n < a.length && j + n < b.length && a.charCodeAt(i + n) === b.charCodeAt(j + n)) n++;
+  return n;
+}
+
+/** The line of `t` that starts at `at`, and where the next one starts. */
+function lineAt(t: string, at: number): [string, number] {
+  const end = t.indexOf('\n', at);
+  return end < 0 ? [t.slice(at), t.length] : [t.slice(at, end), end + 1];
+}
+
+/**
+ * From two line starts that differ: the nearest pair of equal lines (d lines on in a, e in b,
+ * d + e smallest, up to RESYNC_WINDOW); the lines before them go to `out`. Undefined when none.
+ */
+function resync(a: string, i: number, b: string, j: number, out: string[]): [number, number] | undefined {
+  const la: [string, number][] = [];
+  const lb: [string, number][] = [];
+  const get = (list: [string, number][], t: string, start: number, k: number): string | undefined => {
+    while (list.length <= k) {
+      const from = list.length ? list[list.length - 1]![1] : start;
+      if (from >= t.length) return undefined;
+      list.push(lineAt(t, from));
+    }
+    return list[k]![0];
+  };
+  for (let n = 1; n <= RESYNC_WINDOW; n++) {
+    for (let d = 0; d <= n; d++) {
+      const e = n - d;
+      const x = get(la, a, i, d);
+      if (x === undefined || x !== get(lb, b, j, e)) continue;
+      for (let k = 0; k < d; k++) out.push(la[k]![0]);
+      for (let k = 0; k < e; k++) out.push(lb[k]![0]);
+      return [d ? la[d - 1]![1] : i, e ? lb[e - 1]![1] : j];
+    }
   }
+  return undefined;
+}
+
+/** The rest of both texts compared as sets of lines. */
+function finishAsSets(a: string, i: number, b: string, j: number, out: string[]): string[] {
+  const ra = a.slice(i).split('\n');
+  const rb = b.slice(j).split('\n');
+  const sa = new Set(ra);
+  const sb = new Set(rb);
+  for (const l of ra) if (!sb.has(l)) out.push(l);
+  for (const l of rb) if (!sa.has(l)) out.push(l);
   return out.filter((l) => l !== '');
 }
 
@@ -228,10 +267,19 @@ export function cutToTouched(set: ArtifactSet, t: Touched): ArtifactSet {
     else for (const e of es) if (setText.includes(`\nadd ${name} ${e}\n`)) sets.push(`add ${name} ${e}`);
   }
   const text = (ls: string[]): string => (ls.length ? ls.join('\n') + '\n' : '');
+  // Only the touched tables: parsing the others (~840 rules at 10k Services) would be thrown away.
+  const tables = (file: 'iptables.restore' | 'ip6tables.restore', fam: string): string => {
+    let keep = false;
+    return lines(set.artifacts[file]).filter((l) => {
+      if (l.startsWith('*')) keep = t.tables.has(`${fam} ${l.slice(1)}`);
+      return keep;
+    }).map((l) => l + '\n').join('');
+  };
+  const v6 = set.artifacts['ip6tables.restore'];
   const want = t.addresses;
   const addresses = want === true ? set.manifest.kubeIpvs0 : want === false ? [] : set.manifest.kubeIpvs0.filter((a) => want.has(a));
   return {
-    artifacts: { ...set.artifacts, 'ipvsadm.restore': text(ipvs), 'ipset.restore': text(sets) },
+    artifacts: { 'ipvsadm.restore': text(ipvs), 'ipset.restore': text(sets), 'iptables.restore': tables('iptables.restore', 'IPv4'), ...(v6 !== undefined ? { 'ip6tables.restore': tables('ip6tables.restore', 'IPv6') } : {}) },
     manifest: { ...set.manifest, kubeIpvs0: addresses },
   };
 }

@@ -175,7 +175,9 @@ test('cutToTouched keeps only the touched keys\' lines and addresses', () => {
   assert.is(cut.artifacts['ipvsadm.restore'], '-A -t 10.96.0.10:53 -s rr\n-a -t 10.96.0.10:53 -r 10.244.1.7:53 -m -w 1\n-a -t 10.96.0.10:53 -r 10.244.2.5:53 -m -w 1\n');
   assert.is(cut.artifacts['ipset.restore'], 'create KUBE-LOOP-BACK hash:ip,port,ip family inet hashsize 1024 maxelem 65536\nadd KUBE-LOOP-BACK 10.244.1.7,tcp:53,10.244.1.7\n');
   assert.equal(cut.manifest.kubeIpvs0, []); // 10.96.0.20/32 went away: touched, and not desired
-  assert.is(cut.artifacts['iptables.restore'], V4);
+  assert.is(cut.artifacts['iptables.restore'], ''); // no table touched: none parsed
+  const ruled = edit((a) => void (a['iptables.restore'] = V4.replace('INVALID -j DROP', 'INVALID -j DROP\n-A KUBE-FORWARD -j ACCEPT')));
+  assert.is(cutToTouched(ruled, touched(ruled)).artifacts['iptables.restore'], '*filter\n:KUBE-FORWARD - [0:0]\n-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP\n-A KUBE-FORWARD -j ACCEPT\nCOMMIT\n');
 });
 
 test('ran every case', () => assert.ok(ran >= 9, `ran ${ran}`));
