@@ -13,7 +13,7 @@ import { EXIT } from '../context.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { computePlan, hostFor } from './plan.js';
 import type { Planned } from './plan.js';
-import { formatPlanText } from '../../plan/format.js';
+import { writePlanText } from '../../plan/format.js';
 import { isEmptyPlan } from '../../plan/types.js';
 import { buildSteps } from '../../apply/steps.js';
 import { applyPlan } from '../../apply/apply.js';
@@ -45,7 +45,7 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
       return EXIT.invalid;
     }
     const colour = io.isTTY && !flagSet(args, 'no-color') && io.env['NO_COLOR'] === undefined;
-    io.stdout(formatPlanText(planned.plan, colour));
+    writePlanText(planned.plan, colour, io.stdout);
     if (isEmptyPlan(planned.plan)) return EXIT.ok;
     // An empty or truncated input would delete every Service of the node: refuse unless asked.
     const deletesAll = planned.desiredState.ipvs.length === 0 && planned.plan.changes.some((c) => c.subsystem === 'ipvs' && c.kind === 'virtual-server' && c.action === 'delete');
