@@ -21,7 +21,7 @@ import { joinHostPort } from '../model/net.js';
 import type { Command } from '../host/host.js';
 import type { Change, Plan } from '../plan/types.js';
 import type { DesiredCanonical } from '../state/desired.js';
-import type { LiveIpSet, LiveVirtualServer } from '../state/types.js';
+import type { LiveIpSet, LiveRealServer, LiveVirtualServer } from '../state/types.js';
 import { IPVSADM_SWITCH, vsKey } from '../state/types.js';
 
 export interface Step {
@@ -38,23 +38,25 @@ export interface Step {
 export const IPVS_CHUNK_MIN_LINES = 4000;
 export const IPVS_CHUNKS = 4;
 
-/** The virtual address of an IPVS change key: `TCP/10.0.0.1:80 -> …` → `10.0.0.1`, `[fd00::1]` → `fd00::1`. */
-function vipOf(key: string): string {
-  const arrow = key.indexOf(' -> ');
-  const colon = key.lastIndexOf(':', (arrow < 0 ? key.length : arrow) - 1);
-  const slash = key.indexOf('/');
-  return key.charCodeAt(slash + 1) === 91 ? key.slice(slash + 2, colon - 1) : key.slice(slash + 1, colon); // 91: '['
-}
-
 const vsRef = (v: Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>): string => `${IPVSADM_SWITCH[v.protocol]} ${joinHostPort(v.address, v.port)}`;
 const vsOpts = (v: LiveVirtualServer): string => `-s ${v.scheduler}${v.flags.length ? ` -b ${v.flags.join(',')}` : ''}${v.timeout ? ` -p ${v.timeout}` : ''}`;
 
 /** `TCP/10.0.0.1:80 -> 10.1.1.1:8080`, `… -> [fd00::1]:80` → [vsKey, rs address, rs port] */
 function splitRsKey(key: string): [string, string, number] {
   const arrow = key.indexOf(' -> ');
+  return [key.slice(0, arrow), ...splitHostPort(key, arrow + 4)];
+}
+
+/** `key.slice(from)`: `10.1.1.1:8080`, `[fd00::1]:80` → [address, port] */
+function splitHostPort(key: string, from: number): [string, number] {
   const colon = key.lastIndexOf(':');
-  const bracketed = key.charCodeAt(arrow + 4) === 91; // '['
-  return [key.slice(0, arrow), key.slice(arrow + (bracketed ? 5 : 4), bracketed ? colon - 1 : colon), Number(key.slice(colon + 1))];
+  const bracketed = key.charCodeAt(from) === 91; // '['
+  return [key.slice(from + (bracketed ? 1 : 0), bracketed ? colon - 1 : colon), Number(key.slice(colon + 1))];
+}
+
+/** Adds n to the count of key. */
+function count(m: Map<string, number>, key: string, n: number): void {
+  m.set(key, (m.get(key) ?? 0) + n);
 }
 
 function setCreate(s: LiveIpSet): string {
@@ -74,15 +76,13 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
   const lastIndex = (): number | undefined => (steps.length ? steps.length - 1 : undefined);
   // One pass to bucket by subsystem and action (plan order kept): a full apply has ~10^5
   // changes, and each step would otherwise filter them all.
-  const buckets = new Map<string, Change[]>();
-  for (const c of plan.changes) {
-    const k = `${c.subsystem} ${c.action}`;
-    const list = buckets.get(k);
-    if (list) list.push(c);
-    else buckets.set(k, [c]);
-  }
+  // (Property lookups on constant names: no key string per change.)
+  const buckets = {} as Record<Change['subsystem'], Record<Change['action'], Change[]>>;
+  for (const sub of ['sysctl', 'kube-ipvs0', 'ipset', 'ipvs', 'iptables'] as const) buckets[sub] = { create: [], update: [], delete: [] };
+  for (const c of plan.changes) buckets[c.subsystem][c.action].push(c);
   const by = (sub: Change['subsystem'], act?: Change['action'], kind?: string): Change[] => {
-    const list = act ? (buckets.get(`${sub} ${act}`) ?? []) : (['create', 'update', 'delete'] as const).flatMap((a) => buckets.get(`${sub} ${a}`) ?? []);
+    const b = buckets[sub];
+    const list = act ? b[act] : [...b.create, ...b.update, ...b.delete];
     return kind ? list.filter((c) => c.kind === kind) : list;
   };
   const iptables = by('iptables');
@@ -120,9 +120,23 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
 
   // 4. IPVS additions and in-place edits, alongside the sets (one chunk, or IPVS_CHUNKS by address).
   const ipvsAddChanges = [...by('ipvs', 'create'), ...by('ipvs', 'update')];
-  const vipOfChange = ipvsAddChanges.map((c) => vipOf(c.key));
+  // Each change's line and virtual address, in one pass (a full 10k apply has 77k such changes).
+  const ipvsLines = new IpvsLines(desiredVs);
+  const lineOfChange = new Array<string>(ipvsAddChanges.length);
+  const vipOfChange = new Array<string>(ipvsAddChanges.length);
   const linesOfVip = new Map<string, number>();
-  for (const a of vipOfChange) linesOfVip.set(a, (linesOfVip.get(a) ?? 0) + 1);
+  // (counted by runs of one address: one map update per run, not per line)
+  let run = 0;
+  for (let i = 0; i < ipvsAddChanges.length; i++) {
+    lineOfChange[i] = ipvsLines.add(ipvsAddChanges[i]!);
+    const vip = (vipOfChange[i] = ipvsLines.vip);
+    if (i > 0 && vip !== vipOfChange[i - 1]) {
+      count(linesOfVip, vipOfChange[i - 1]!, run);
+      run = 0;
+    }
+    run++;
+  }
+  if (run) count(linesOfVip, vipOfChange[ipvsAddChanges.length - 1]!, run);
   const want = ipvsAddChanges.length >= IPVS_CHUNK_MIN_LINES ? IPVS_CHUNKS : 1;
   // Chunks of about equal line counts (a node IP carries every NodePort: thousands of lines),
   // numbered without gaps (one address's lines may fill more than one share).
@@ -137,13 +151,17 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
     seen += n;
   }
   const byChunk: Change[][] = Array.from({ length: chunks }, () => []);
-  ipvsAddChanges.forEach((c, i) => byChunk[chunkOfVip.get(vipOfChange[i]!)!]!.push(c)); // plan order kept: -A before its -a
+  const linesByChunk: string[][] = Array.from({ length: chunks }, () => []);
+  for (let i = 0, k = 0; i < ipvsAddChanges.length; i++) {
+    // plan order kept: -A before its -a
+    if (i === 0 || vipOfChange[i] !== vipOfChange[i - 1]) k = chunkOfVip.get(vipOfChange[i]!)!;
+    byChunk[k]!.push(ipvsAddChanges[i]!);
+    linesByChunk[k]!.push(lineOfChange[i]!);
+  }
   const ipvsSteps: number[] = [];
   for (let k = 0; k < chunks && ipvsAddChanges.length; k++) {
-    const mine = byChunk[k]!;
-    const lines = mine.map((c) => ipvsAddLine(c, desiredVs));
     const name = `ipvs: add and edit virtual and real servers${chunks > 1 ? ` (part ${k + 1} of ${chunks})` : ''}`;
-    ipvsSteps.push(add({ name, command: { tool: 'ipvsadm', args: ['-R'], input: lines.join('\n') + '\n', mutating: true }, changes: mine }, [k ? ipvsSteps[k - 1] : prefix]));
+    ipvsSteps.push(add({ name, command: { tool: 'ipvsadm', args: ['-R'], input: linesByChunk[k]!.join('\n') + '\n', mutating: true }, changes: byChunk[k]! }, [k ? ipvsSteps[k - 1] : prefix]));
   }
 
   // 5. iptables: one restore per family and table; declared chains are rewritten whole. Before the
@@ -164,13 +182,12 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
   // handled) and after the rules; with chunked IPVS, while the next chunk loads. An address
   // with no IPVS change waits for every chunk.
   const addAddr = by('kube-ipvs0', 'create', 'address');
+  const addrChunks = Math.max(1, ipvsSteps.length);
+  const addrByChunk: Change[][] = Array.from({ length: addrChunks }, () => []);
+  for (const c of addAddr) addrByChunk[chunkOfVip.get(c.key.slice(0, c.key.lastIndexOf('/'))) ?? addrChunks - 1]!.push(c);
   let lastAddr: number | undefined;
-  for (let k = 0; k < Math.max(1, ipvsSteps.length); k++) {
-    const last = k === ipvsSteps.length - 1 || ipvsSteps.length === 0;
-    const mine = addAddr.filter((c) => {
-      const chunk = chunkOfVip.get(c.key.slice(0, c.key.lastIndexOf('/')));
-      return chunk === undefined ? last : chunk === k;
-    });
+  for (let k = 0; k < addrChunks; k++) {
+    const mine = addrByChunk[k]!;
     if (!mine.length) continue;
     const name = `kube-ipvs0: add addresses${ipvsSteps.length > 1 ? ` (part ${k + 1} of ${ipvsSteps.length})` : ''}`;
     lastAddr = add({ name, command: { tool: 'ip', args: ['-batch', '-'], input: mine.map((c) => `addr add ${c.key} dev kube-ipvs0`).join('\n') + '\n', mutating: true }, changes: mine }, [ipvsSteps[k] ?? prefix, lastRules, lastAddr]);
@@ -211,17 +228,81 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
   return steps;
 }
 
-/** One `ipvsadm -R` line adding or editing a virtual or real server. */
-function ipvsAddLine(c: Change, desiredVs: ReadonlyMap<string, LiveVirtualServer>): string {
-  if (c.kind === 'virtual-server') {
-    const v = desiredVs.get(c.key)!;
-    return `${c.action === 'create' ? '-A' : '-E'} ${vsRef(v)} ${vsOpts(v)}`;
+/**
+ * The `ipvsadm -R` lines adding or editing virtual and real servers, one per plan change. A real
+ * server's change follows its service's (plan order), and in a full apply its real servers come
+ * in the service's order: the service, the start of its lines and the position of the last real
+ * server are kept, so the next line is the kept start, the address from the key, and the weight.
+ */
+class IpvsLines {
+  /** The virtual address of the last change (`10.0.0.1`, `fd00::1`). */
+  vip = '';
+  private key = '';
+  private vs: LiveVirtualServer | undefined;
+  private ref = '';
+  private addRs = '';
+  private editRs = '';
+  /** Index in vs.realServers after the last real server found. */
+  private next = 0;
+  private readonly weights = new Map<number, string>();
+
+  constructor(private readonly desiredVs: ReadonlyMap<string, LiveVirtualServer>) {}
+
+  add(c: Change): string {
+    const key = c.key;
+    if (c.kind === 'virtual-server') {
+      const v = this.service(key);
+      return `${c.action === 'create' ? '-A' : '-E'} ${this.ref} ${vsOpts(v)}`;
+    }
+    const arrow = key.indexOf(' -> ');
+    const v = this.key.length === arrow && key.startsWith(this.key) ? this.vs! : this.service(key.slice(0, arrow));
+    const start = c.action === 'create' ? this.addRs : this.editRs;
+    const rs = v.realServers;
+    const i = this.next;
+    // The next real server, when the key names it (and it is the first at that address: the
+    // parsers sort real servers by address and port, so a duplicate is the one before).
+    if (i < rs.length && isHostPortAt(key, arrow + 4, rs[i]!) && !(i > 0 && rs[i - 1]!.address === rs[i]!.address && rs[i - 1]!.port === rs[i]!.port)) {
+      this.next = i + 1;
+      return start + key.slice(arrow + 4) + this.weight(rs[i]!.weight);
+    }
+    const [addr, port] = splitHostPort(key, arrow + 4);
+    const hit = rs.findIndex((r) => r.address === addr && r.port === port);
+    if (hit >= 0) this.next = hit + 1;
+    // not desired any more: draining at weight 0
+    return start + joinHostPort(addr, port) + this.weight(hit >= 0 ? rs[hit]!.weight : 0);
   }
-  const [vk, addr, port] = splitRsKey(c.key);
-  const v = desiredVs.get(vk)!;
-  const rs = v.realServers.find((r) => r.address === addr && r.port === port);
-  const weight = rs ? rs.weight : 0; // not desired any more: draining at weight 0
-  return `${c.action === 'create' ? '-a' : '-e'} ${vsRef(v)} -r ${joinHostPort(addr, port)} -m -w ${weight}`;
+
+  private service(key: string): LiveVirtualServer {
+    const v = this.desiredVs.get(key)!;
+    this.key = key;
+    this.vs = v;
+    this.vip = v.address;
+    this.ref = vsRef(v);
+    this.addRs = `-a ${this.ref} -r `;
+    this.editRs = `-e ${this.ref} -r `;
+    this.next = 0;
+    return v;
+  }
+
+  /** ` -m -w 1`: one string per weight. */
+  private weight(w: number): string {
+    let s = this.weights.get(w);
+    if (s === undefined) this.weights.set(w, (s = ` -m -w ${w}`));
+    return s;
+  }
+}
+
+/** Whether `s.slice(from)` is joinHostPort(r.address, r.port), compared in place. */
+function isHostPortAt(s: string, from: number, r: LiveRealServer): boolean {
+  const a = r.address;
+  const v6 = a.includes(':');
+  const at = from + (v6 ? 1 : 0);
+  const colon = at + a.length + (v6 ? 1 : 0);
+  if (v6 && (s.charCodeAt(from) !== 91 || s.charCodeAt(colon - 1) !== 93)) return false; // '[' ']'
+  if (s.charCodeAt(colon) !== 58 || !s.startsWith(a, at)) return false; // ':'
+  const digits = s.length - colon - 1;
+  // String(port): its digits, no leading zero
+  return digits > 0 && digits <= 5 && (digits === 1 || s.charCodeAt(colon + 1) !== 48) && Number(s.slice(colon + 1)) === r.port;
 }
 
 /** `TCP/10.0.0.1:80` → `-t 10.0.0.1:80` */

@@ -18,33 +18,60 @@ const TITLES: Record<Subsystem, string> = {
 const ORDER: readonly Subsystem[] = ['sysctl', 'kube-ipvs0', 'ipset', 'ipvs', 'iptables'];
 
 export function formatPlanText(plan: Plan, colour: boolean): string {
-  const paint = (c: Change, s: string): string => (colour ? `${COLOUR[c.action]}${s}${RESET}` : s);
+  const pieces: string[] = [];
+  writePlanText(plan, colour, (s) => void pieces.push(s));
+  return pieces.join('');
+}
+
+/** Lines per piece that writePlanText passes to `write`. */
+const PIECE_LINES = 1024;
+
+/**
+ * formatPlanText, passed to `write` in pieces of PIECE_LINES lines: a full 10k-Service plan is
+ * 8 MB in 140k lines, which then die young instead of all living until one join.
+ */
+export function writePlanText(plan: Plan, colour: boolean, write: (s: string) => void): void {
   const lines: string[] = [];
+  const line = (s: string): void => {
+    if (lines.push(s) < PIECE_LINES) return;
+    write(lines.join('\n') + '\n');
+    lines.length = 0;
+  };
+  const end = (): void => {
+    if (lines.length) write(lines.join('\n') + '\n');
+  };
   if (isEmptyPlan(plan)) {
-    lines.push(`No changes. Node ${plan.node || '(unnamed)'} matches the desired state.`);
-    for (const d of plan.draining) lines.push(`  draining: ${d}`);
-    return lines.join('\n') + '\n';
+    line(`No changes. Node ${plan.node || '(unnamed)'} matches the desired state.`);
+    for (const d of plan.draining) line(`  draining: ${d}`);
+    end();
+    return;
   }
-  lines.push(`ipvsc will perform the following actions on node ${plan.node || '(unnamed)'}:`, '');
+  line(`ipvsc will perform the following actions on node ${plan.node || '(unnamed)'}:`);
+  line('');
+  // One pass to group by subsystem (plan order kept within each).
+  const bySubsystem = new Map<Subsystem, Change[]>(ORDER.map((sub) => [sub, []]));
+  for (const c of plan.changes) bySubsystem.get(c.subsystem)?.push(c);
   for (const sub of ORDER) {
-    const cs = plan.changes.filter((c) => c.subsystem === sub);
+    const cs = bySubsystem.get(sub)!;
     if (cs.length === 0) continue;
-    lines.push(`# ${TITLES[sub]}`);
+    line(`# ${TITLES[sub]}`);
     // Creations/updates before deletions, as apply runs them.
     for (const c of cs) {
       const value = describe(c);
-      lines.push(paint(c, `  ${SYMBOL[c.action]} ${c.kind} ${c.key}${value ? ` ${value}` : ''}`) + (c.origin ? `  (${c.origin})` : ''));
-      for (const d of c.detail ?? []) lines.push(`      ${colour && /^[+-]/.test(d) ? `${d.startsWith('+') ? COLOUR.create : COLOUR.delete}${d}${RESET}` : d}`);
+      const text = `  ${SYMBOL[c.action]} ${c.kind} ${c.key}${value ? ` ${value}` : ''}`;
+      line((colour ? `${COLOUR[c.action]}${text}${RESET}` : text) + (c.origin ? `  (${c.origin})` : ''));
+      if (c.detail) for (const d of c.detail) line(`      ${colour && /^[+-]/.test(d) ? `${d.startsWith('+') ? COLOUR.create : COLOUR.delete}${d}${RESET}` : d}`);
     }
-    lines.push('');
+    line('');
   }
-  for (const d of plan.draining) lines.push(`  draining (no change): ${d}`);
-  lines.push(`Plan: ${plan.summary.add} to add, ${plan.summary.change} to change, ${plan.summary.destroy} to destroy.`);
-  return lines.join('\n') + '\n';
+  for (const d of plan.draining) line(`  draining (no change): ${d}`);
+  line(`Plan: ${plan.summary.add} to add, ${plan.summary.change} to change, ${plan.summary.destroy} to destroy.`);
+  end();
 }
 
+const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
 function describe(c: Change): string {
-  const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
   if (c.action === 'update' && c.before !== undefined && c.after !== undefined) return `${show(c.before)} → ${show(c.after)}`;
   if (c.kind === 'entry' || c.kind === 'address') return '';
   if (c.action === 'create' && c.after !== undefined) return `(${show(c.after)})`;

@@ -126,19 +126,21 @@ export function makePlan(desired: DesiredCanonical, live: CanonicalState, opts: 
   planIpvs(desired, live, push, draining, opts.origins ?? NO_ORIGINS);
   planIptables(desired, live, push);
 
-  const all = [...creates, ...deletes];
-  const count = (pred: (c: Change) => boolean): number => all.filter(pred).length;
+  const all = creates.concat(deletes);
+  let updates = 0;
+  for (const c of creates) if (c.action === 'update') updates++;
+  let digest: string | undefined;
   return {
     formatVersion: '1.0',
     node: desired.node.name ?? '',
-    stateDigest: ownedStateDigest(live, desired),
+    // Hashed on first read (a saved plan, the stale check after a prompt, --json): apply's
+    // read-backs plan too, against a whole 10k node, and never read it.
+    get stateDigest(): string {
+      return (digest ??= ownedStateDigest(live, desired));
+    },
     changes: all,
     draining,
-    summary: {
-      add: count((c) => c.action === 'create'),
-      change: count((c) => c.action === 'update'),
-      destroy: count((c) => c.action === 'delete'),
-    },
+    summary: { add: creates.length - updates, change: updates, destroy: deletes.length },
   };
 }
 

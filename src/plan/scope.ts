@@ -67,6 +67,7 @@ export function touchedBy(changes: readonly Change[]): Touched {
   const addresses = new Set<string>();
   let timeouts = false;
   let link = false;
+  let lastVs = '';
   for (const c of changes) {
     switch (c.subsystem) {
       case 'sysctl':
@@ -91,12 +92,15 @@ export function touchedBy(changes: readonly Change[]): Touched {
         break;
       }
       case 'ipvs': {
+        // a full apply names each service, then each of its real servers: no slice for those
+        if (lastVs !== '' && c.key.length > lastVs.length && c.key.startsWith(lastVs) && c.key.startsWith(' -> ', lastVs.length)) break;
         const arrow = c.key.indexOf(' -> ');
         const key = arrow < 0 ? c.key : c.key.slice(0, arrow);
         if (ipvs.has(key)) break; // a full apply names each service with every real server
         const ref = vsRefOf(key);
         if (!ref) throw new Error(`cannot read back virtual service ${key}`);
         ipvs.set(key, ref);
+        lastVs = key;
         break;
       }
       case 'iptables':

@@ -13,7 +13,7 @@ import { EXIT } from '../context.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { appliedDirOf, computePlan, hostFor } from './plan.js';
 import type { Planned } from './plan.js';
-import { formatPlanText } from '../../plan/format.js';
+import { writePlanText } from '../../plan/format.js';
 import { isEmptyPlan } from '../../plan/types.js';
 import { buildSteps } from '../../apply/steps.js';
 import { applyPlan } from '../../apply/apply.js';
@@ -49,7 +49,7 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
       return EXIT.invalid;
     }
     const colour = io.isTTY && !flagSet(args, 'no-color') && io.env['NO_COLOR'] === undefined;
-    io.stdout(formatPlanText(planned.plan, colour));
+    writePlanText(planned.plan, colour, io.stdout);
     const appliedDir = dryRun ? undefined : appliedDirOf(args, io);
     if (isEmptyPlan(planned.plan)) {
       if (appliedDir) record(appliedDir, planned, io, true);

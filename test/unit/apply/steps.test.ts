@@ -107,6 +107,43 @@ test('chunks follow line counts: a node IP with thousands of NodePort lines fill
   ran++;
 });
 
-test('ran every case', () => assert.is(ran, 3));
+test('IPVS lines: weights from the desired real servers, in any order; a real server no longer desired drains at 0', () => {
+  const rs = (address: string, port: number, weight: number): LiveVirtualServer['realServers'][number] => ({ address, port, weight, method: 'masq' });
+  const ipvs: LiveVirtualServer[] = [
+    { protocol: 'TCP', address: '10.0.0.1', port: 80, scheduler: 'rr', flags: [], timeout: 0, realServers: [rs('10.1.0.1', 80, 1), rs('10.1.0.2', 80, 2), rs('10.1.0.3', 8080, 3)] },
+    { protocol: 'UDP', address: 'fd00::1', port: 53, scheduler: 'rr', flags: [], timeout: 0, realServers: [rs('fd00::2', 53, 4), rs('fd00::3', 53, 5)] },
+  ];
+  const c = (action: Change['action'], kind: string, key: string): Change => ({ subsystem: 'ipvs', action, kind, key });
+  const changes: Change[] = [
+    c('create', 'virtual-server', 'TCP/10.0.0.1:80'),
+    c('create', 'real-server', 'TCP/10.0.0.1:80 -> 10.1.0.1:80'),
+    c('create', 'real-server', 'TCP/10.0.0.1:80 -> 10.1.0.3:8080'), // skips one
+    c('create', 'real-server', 'TCP/10.0.0.1:80 -> 10.1.0.2:80'), // back
+    c('create', 'virtual-server', 'UDP/[fd00::1]:53'),
+    c('create', 'real-server', 'UDP/[fd00::1]:53 -> [fd00::3]:53'),
+    c('update', 'real-server', 'TCP/10.0.0.1:80 -> 10.1.0.3:8080'), // another service's change in between
+    c('update', 'real-server', 'UDP/[fd00::1]:53 -> [fd00::2]:53'),
+    c('update', 'real-server', 'UDP/[fd00::1]:53 -> [fd00::9]:53'), // draining
+    c('update', 'real-server', 'TCP/10.0.0.1:80 -> 10.1.0.2:080'), // not canonical: read as a number
+  ];
+  const plan: Plan = { formatVersion: '1.0', node: 'n', stateDigest: '', changes, draining: [], summary: { add: 6, change: 4, destroy: 0 } };
+  const desired = { ipvs, ipsets: [], iptables: { IPv4: {}, IPv6: {} }, timeouts: { tcp: 0, tcpfin: 0, udp: 0 } } as unknown as DesiredCanonical;
+  const [step] = buildSteps(plan, desired);
+  assert.equal(step!.command.input!.trim().split('\n'), [
+    '-A -t 10.0.0.1:80 -s rr',
+    '-a -t 10.0.0.1:80 -r 10.1.0.1:80 -m -w 1',
+    '-a -t 10.0.0.1:80 -r 10.1.0.3:8080 -m -w 3',
+    '-a -t 10.0.0.1:80 -r 10.1.0.2:80 -m -w 2',
+    '-A -u [fd00::1]:53 -s rr',
+    '-a -u [fd00::1]:53 -r [fd00::3]:53 -m -w 5',
+    '-e -t 10.0.0.1:80 -r 10.1.0.3:8080 -m -w 3',
+    '-e -u [fd00::1]:53 -r [fd00::2]:53 -m -w 4',
+    '-e -u [fd00::1]:53 -r [fd00::9]:53 -m -w 0',
+    '-e -t 10.0.0.1:80 -r 10.1.0.2:80 -m -w 2',
+  ]);
+  ran++;
+});
+
+test('ran every case', () => assert.is(ran, 4));
 
 test.run();

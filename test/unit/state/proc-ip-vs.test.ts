@@ -58,6 +58,26 @@ test('timeouts are jiffies / HZ; IPv6 prefix lengths and IPv4 masks; ops; method
   assert.is(procIpVsToSave('IP Virtual Server version 1.2.1 (size=4096)\n', undefined), '');
 });
 
+test('lines read in place and lines read as text agree: tabs, a persistent service, IPv6 real servers of an IPv4 service', () => {
+  ran++;
+  const text = [
+    'TCP\t0A000001:0050\trr\tpersistent\t2500\tFFFFFFFF',
+    '\t->\t0A000002:1F90\tMasq\t1\t0\t0',
+    '  -> [fd00:0000:0000:0000:0000:0000:0000:0002]:1F90      Masq    7      0          0',
+    'SCTP  [fd00:0000:0000:0000:0000:0000:0000:0001]:0BB9 mh ',
+    '  -> 0A000002:0050      Masq    0',
+    '',
+  ].join('\n');
+  assert.is(procIpVsToSave(text, 250), [
+    '-A -t 10.0.0.1:80 -s rr -p 10',
+    '-a -t 10.0.0.1:80 -r 10.0.0.2:8080 -m -w 1',
+    '-a -t 10.0.0.1:80 -r [fd00::2]:8080 -m -w 7',
+    '-A --sctp-service [fd00::1]:3001 -s mh',
+    '-a --sctp-service [fd00::1]:3001 -r 10.0.0.2:80 -m -w 0',
+    '',
+  ].join('\n'));
+});
+
 test('one fwmark in both families (dual-stack keepalived) reads as nothing, not as a duplicate service', () => {
   ran++;
   const text = [
@@ -99,7 +119,10 @@ test('refused: a persistent service without HZ, and lines of another shape', () 
   bad('ICMP  0A000001:0050 rr\n', 250, /unknown protocol/);
   bad('TCP  0A000001:0050 rr\n  -> 0A000002:1F90      Bypass  1      0          0\n', 250, /forwarding method/);
   bad('TCP  0A000001:0050 rr mh-port\n', 250, /unknown service attribute/);
+  bad('TCP  0A000001:0050 rr\n  -> 0A000002:1F90 Masq 1x 0 0\n', 250, /line 2: bad weight/);
+  bad('TCP  0A000001:0050 rr\n  -> [0000:0000:0000:0000:0000:ffff:0a00:0002]:1F90 Masq 1 0 0\n', 250, /bad IPv6 address/);
+  bad('TCP  0a000001:0050 rr\n', 250, /bad IPv4 address 0a000001/);
 });
 
-test('ran every case', () => assert.is(ran, 5));
+test('ran every case', () => assert.is(ran, 6));
 test.run();
