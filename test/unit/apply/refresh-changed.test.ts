@@ -18,7 +18,7 @@ import type { Io } from '../../../src/cli/context.js';
 import { ipvscVersion } from '../../../src/cli/context.js';
 import { computePlan } from '../../../src/cli/commands/plan.js';
 import type { Planned } from '../../../src/cli/commands/plan.js';
-import { runApply } from '../../../src/cli/commands/apply.js';
+import { runApply, unchangedSince } from '../../../src/cli/commands/apply.js';
 import { main } from '../../../src/main.js';
 import type { Change } from '../../../src/plan/types.js';
 import type { StateSnapshot } from '../../../src/state/snapshot.js';
@@ -171,6 +171,27 @@ test('a failed apply leaves no record, and its rollback reads only the plan\'s k
   assert.ok(host.reads.every((q) => q !== undefined), 'the rollback read the whole node');
 });
 
+test('after a prompt, the changed keys are read again: a move there refuses the plan, drift elsewhere does not', async () => {
+  ran++;
+  const rec = join(tmp, 'rec-prompt');
+  await recordApplied(join(PLANS, '04-service-removed', 'live-src'), rec);
+  const p = await plan('04-service-removed', new SimHost(() => booted(BEFORE)), ['--refresh=changed', '--applied-dir', rec]);
+  assert.ok(p.scope);
+  // Drift outside the plan's keys: still the node the plan was made for.
+  const drifted = booted({ ...BEFORE, 'ipset.save': BEFORE['ipset.save']! + 'add KUBE-CLUSTER-IP 10.66.66.66,tcp:66\n' });
+  const later = new SimHost(() => drifted);
+  assert.ok(await unchangedSince({ ...p, host: later }));
+  assert.equal(later.reads, [{ files: ['sysctl.txt', 'kube-ipvs0.addr', 'ipset.save', 'ipvsadm.list'], addresses: ['10.96.0.30/32'], ipsets: [], ipsetEntries: [{ set: 'KUBE-CLUSTER-IP', entries: ['10.96.0.30,tcp:443'] }, { set: 'KUBE-IPVS-IPS', entries: ['10.96.0.30'] }], ipvsServices: [{ protocol: 'TCP', address: '10.96.0.30', port: 443 }] }]);
+  // One of its keys moved (the service it deletes is gone already): refused.
+  const moved = booted({ ...BEFORE, 'ipvsadm.save': BEFORE['ipvsadm.save']!.split('\n').filter((l) => !l.includes('10.96.0.30:443')).join('\n') });
+  try {
+    await unchangedSince({ ...p, host: new SimHost(() => moved) });
+    assert.unreachable('must refuse');
+  } catch (e) {
+    assert.match((e as Error).message, /changed while the plan waited for approval/);
+  }
+});
+
 test('a saved plan cannot be made with --refresh=changed; --refresh takes full or changed', async () => {
   ran++;
   const o = io();
@@ -185,5 +206,5 @@ test('a saved plan cannot be made with --refresh=changed; --refresh takes full o
   assert.match(noDir.out.join(''), /with --state, give --applied-dir DIR/);
 });
 
-test('ran every case', () => assert.ok(ran >= CASES.length + 4 && CASES.length >= 13, `ran ${ran} of ${CASES.length} cases`));
+test('ran every case', () => assert.ok(ran >= CASES.length + 5 && CASES.length >= 13, `ran ${ran} of ${CASES.length} cases`));
 test.run();
