@@ -17,7 +17,9 @@
 import type { Artifacts } from '../render/render.js';
 import type { ManifestFields } from '../cli/manifest.js';
 import type { LiveProtocol } from '../state/types.js';
+import { IPVSADM_SWITCH } from '../state/types.js';
 import type { Touched } from './scope.js';
+import { vsRefOf } from './scope.js';
 
 /** Artifacts and manifest: what an apply applied, or what is desired now. */
 export interface ArtifactSet {
@@ -27,7 +29,8 @@ export interface ArtifactSet {
 
 export type ChangedKeys = { readonly touched: Touched } | { readonly fullRefreshBecause: string };
 
-const PROTOCOL_OF_SWITCH: Readonly<Record<string, LiveProtocol>> = { '-t': 'TCP', '-u': 'UDP', '--sctp-service': 'SCTP' };
+/** `-t` → TCP, …: state/types.ts's one table, turned around. */
+const PROTOCOL_OF_SWITCH = new Map(Object.entries(IPVSADM_SWITCH).map(([p, sw]) => [sw, p as LiveProtocol]));
 
 const lines = (text: string | undefined): string[] => (text ? text.split('\n').filter((l) => l !== '') : []);
 
@@ -131,7 +134,7 @@ export function vsKeyOfLine(line: string): string | null | undefined {
   const t = line.split(' ');
   if ((t[0] !== '-A' && t[0] !== '-a') || t.length < 3) return undefined;
   if (t[1] === '-f') return null;
-  const protocol = PROTOCOL_OF_SWITCH[t[1]!];
+  const protocol = PROTOCOL_OF_SWITCH.get(t[1]!);
   return protocol ? `${protocol}/${t[2]}` : undefined;
 }
 
@@ -172,14 +175,14 @@ export function changedKeys(prev: ArtifactSet, next: ArtifactSet): ChangedKeys {
   if (!sameJson(p.families, n.families)) return { fullRefreshBecause: `the address families changed (${p.families.join('+')} → ${n.families.join('+')})` };
   if (!sameJson(p.excludeCIDRs, n.excludeCIDRs)) return { fullRefreshBecause: 'the --ipvs-exclude-cidrs changed' };
 
-  const ipvs = new Map<string, { protocol: LiveProtocol; address: string; port: number }>();
+  const ipvs: Map<string, NonNullable<ReturnType<typeof vsRefOf>>> = new Map();
   for (const line of changedLines(prev.artifacts['ipvsadm.restore'], next.artifacts['ipvsadm.restore'])) {
     const key = vsKeyOfLine(line);
     if (key === undefined) return { fullRefreshBecause: `an ipvsadm.restore line ipvsc does not write: ${line}` };
     if (key === null || ipvs.has(key)) continue;
-    const m = /^(TCP|UDP|SCTP)\/\[?([^\]]+?)\]?:(\d+)$/.exec(key);
-    if (!m) return { fullRefreshBecause: `an ipvsadm.restore line ipvsc does not write: ${line}` };
-    ipvs.set(key, { protocol: m[1] as LiveProtocol, address: m[2]!, port: Number(m[3]) });
+    const ref = vsRefOf(key);
+    if (!ref) return { fullRefreshBecause: `an ipvsadm.restore line ipvsc does not write: ${line}` };
+    ipvs.set(key, ref);
   }
 
   const ipsets = new Set<string>();
@@ -242,8 +245,6 @@ function linesStartingWith(text: string, prefix: string): string[] {
   }
 }
 
-const SWITCH_OF: Readonly<Record<LiveProtocol, string>> = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' };
-
 /**
  * Artifacts cut down to the touched keys' lines (and the manifest's addresses to the touched
  * ones), so that only they are parsed: at 10k Services the whole files are 6 MB. Each key's lines
@@ -253,7 +254,7 @@ export function cutToTouched(set: ArtifactSet, t: Touched): ArtifactSet {
   const ipvsText = set.artifacts['ipvsadm.restore'];
   const ipvs: string[] = [];
   for (const [key, v] of t.ipvs) {
-    const service = ` ${SWITCH_OF[v.protocol]} ${key.slice(key.indexOf('/') + 1)} `;
+    const service = ` ${IPVSADM_SWITCH[v.protocol]} ${key.slice(key.indexOf('/') + 1)} `;
     ipvs.push(...linesStartingWith(ipvsText, `-A${service}`), ...linesStartingWith(ipvsText, `-a${service}`));
   }
   const setText = set.artifacts['ipset.restore'];

@@ -52,7 +52,7 @@ export interface Touched {
 }
 
 /** `TCP/10.0.0.1:80`, `UDP/[2020::1]:53` → the service (fwmark keys are never planned). */
-function vsRefOf(key: string): VsRef | undefined {
+export function vsRefOf(key: string): VsRef | undefined {
   const m = /^(TCP|UDP|SCTP)\/\[?([^\]]+?)\]?:(\d+)$/.exec(key);
   return m ? { protocol: m[1] as LiveProtocol, address: m[2]!, port: Number(m[3]) } : undefined;
 }
@@ -112,8 +112,7 @@ export function touchedBy(changes: readonly Change[]): Touched {
   return { sysctls, timeouts, link, addresses, ipsets, entries, ipvs, tables };
 }
 
-export const NOTHING_TOUCHED: Touched = { sysctls: new Set(), timeouts: false, link: false, addresses: false, ipsets: new Set(), entries: new Map(), ipvs: new Map(), tables: new Set() };
-const NONE = NOTHING_TOUCHED;
+const NONE: Touched = { sysctls: new Set(), timeouts: false, link: false, addresses: false, ipsets: new Set(), entries: new Map(), ipvs: new Map(), tables: new Set() };
 
 /** Whether a scope touches kube-ipvs0's addresses at all. */
 const touchesAddresses = (t: Touched): boolean => t.addresses === true || (t.addresses !== false && t.addresses.size > 0);
