@@ -49,7 +49,7 @@ export async function readStateWith(run: Run, nodeName: string, query?: StateQue
       const r = await run({ tool, args, mutating: false });
       if (r.exitCode === 0) return r.stdout;
       if (absent.test(r.stderr)) return '';
-      throw new Error(`cannot read the node state: ${tool} ${args.join(' ')} exited ${r.exitCode}: ${r.stderr.trim()}`);
+      return readFailed(tool, args, r);
     });
     return outs.join('');
   };
@@ -131,11 +131,16 @@ async function readIpvsFromProc(read: (tool: Tool, args: string[]) => Promise<st
   }
 }
 
+/** A narrowed read that failed for another reason than the object's absence: never passes silently. */
+function readFailed(tool: Tool, args: readonly string[], r: CommandResult): never {
+  throw new Error(`cannot read the node state: ${tool} ${args.join(' ')} exited ${r.exitCode}: ${r.stderr.trim()}`);
+}
+
 /**
  * Some entries of some sets, as `ipset save` prints them: `create NAME TYPE HEADER` from
  * `ipset list -t NAME`, then `add NAME ENTRY` for each entry `ipset test` finds. The entries are
- * canonical artifact text, which `ipset test` takes as `add` does; a CIDR entry of a net set is
- * tested as that exact net (an address alone would match any net that holds it).
+ * canonical artifact text, which `ipset test` takes as `add` does. Not for net sets: there a host
+ * entry, even written `/32`, matches any net that holds it (plan/scope.ts reads those whole).
  *
  *   $ ipset list -t KUBE-LOOP-BACK
  *   Name: KUBE-LOOP-BACK
@@ -150,9 +155,7 @@ async function readIpvsFromProc(read: (tool: Tool, args: string[]) => Promise<st
  *   $ ipset list -t NOPE                                           exit 1, stderr: ipset v7.17: The set with the given name does not exist
  */
 async function readSetEntries(run: Run, sets: readonly { readonly set: string; readonly entries: readonly string[] }[]): Promise<string> {
-  const fail = (args: string[], r: CommandResult): never => {
-    throw new Error(`cannot read the node state: ipset ${args.join(' ')} exited ${r.exitCode}: ${r.stderr.trim()}`);
-  };
+  const fail = (args: string[], r: CommandResult): never => readFailed('ipset', args, r);
   const texts = await pool(sets, 4, async ({ set, entries }) => {
     const headArgs = ['list', '-t', set];
     // The header and the tests at once (one round of processes, not two): a test of a set that
@@ -190,7 +193,7 @@ async function readAddresses(run: Run, addresses: readonly string[]): Promise<st
       missing = true;
       return '';
     }
-    throw new Error(`cannot read the node state: ip ${args.join(' ')} exited ${r.exitCode}: ${r.stderr.trim()}`);
+    return readFailed('ip', args, r);
   });
   return missing ? undefined : outs.join('');
 }

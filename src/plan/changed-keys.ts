@@ -277,8 +277,7 @@ export function cutToTouched(set: ArtifactSet, t: Touched): ArtifactSet {
     }).map((l) => l + '\n').join('');
   };
   const v6 = set.artifacts['ip6tables.restore'];
-  const want = t.addresses;
-  const addresses = want === true ? set.manifest.kubeIpvs0 : want === false ? [] : set.manifest.kubeIpvs0.filter((a) => want.has(a));
+  const addresses = set.manifest.kubeIpvs0.filter((a) => t.addresses.has(a));
   return {
     artifacts: { 'ipvsadm.restore': text(ipvs), 'ipset.restore': text(sets), 'iptables.restore': tables('iptables.restore', 'IPv4'), ...(v6 !== undefined ? { 'ip6tables.restore': tables('ip6tables.restore', 'IPv6') } : {}) },
     manifest: { ...set.manifest, kubeIpvs0: addresses },

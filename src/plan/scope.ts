@@ -36,8 +36,8 @@ export interface Touched {
   readonly timeouts: boolean;
   /** The kube-ipvs0 link itself (created or deleted). */
   readonly link: boolean;
-  /** kube-ipvs0 addresses (`10.96.0.1/32`): all of them (`true`), or only these. */
-  readonly addresses: boolean | ReadonlySet<string>;
+  /** kube-ipvs0 addresses (`10.96.0.1/32`). */
+  readonly addresses: ReadonlySet<string>;
   /** Every set touched, whole or in some entries. */
   readonly ipsets: ReadonlySet<string>;
   /**
@@ -112,16 +112,14 @@ export function touchedBy(changes: readonly Change[]): Touched {
   return { sysctls, timeouts, link, addresses, ipsets, entries, ipvs, tables };
 }
 
-const NONE: Touched = { sysctls: new Set(), timeouts: false, link: false, addresses: false, ipsets: new Set(), entries: new Map(), ipvs: new Map(), tables: new Set() };
+const NONE: Touched = { sysctls: new Set(), timeouts: false, link: false, addresses: new Set(), ipsets: new Set(), entries: new Map(), ipvs: new Map(), tables: new Set() };
 
-/** Whether a scope touches kube-ipvs0's addresses at all. */
-const touchesAddresses = (t: Touched): boolean => t.addresses === true || (t.addresses !== false && t.addresses.size > 0);
 
 /** The touched keys of each subsystem on their own (subsystems with nothing touched left out). */
 export function bySubsystem(t: Touched): Map<Subsystem, Touched> {
   const out = new Map<Subsystem, Touched>();
   if (t.sysctls.size || t.timeouts) out.set('sysctl', { ...NONE, sysctls: t.sysctls, timeouts: t.timeouts });
-  if (t.link || touchesAddresses(t)) out.set('kube-ipvs0', { ...NONE, link: t.link, addresses: t.addresses });
+  if (t.link || t.addresses.size) out.set('kube-ipvs0', { ...NONE, link: t.link, addresses: t.addresses });
   if (t.ipsets.size) out.set('ipset', { ...NONE, ipsets: t.ipsets, entries: t.entries });
   if (t.ipvs.size) out.set('ipvs', { ...NONE, ipvs: t.ipvs });
   if (t.tables.size) out.set('iptables', { ...NONE, tables: t.tables });
@@ -141,9 +139,9 @@ export function readBackQuery(t: Touched, desired?: DesiredCanonical): StateQuer
   if (t.sysctls.size) files.push('sysctl.txt');
   if (t.timeouts) files.push('ipvsadm.timeout');
   // `ip -o addr show dev kube-ipvs0` answers both: the file is absent when the link is.
-  if (t.link || touchesAddresses(t)) {
+  if (t.link || t.addresses.size) {
     files.push('kube-ipvs0.addr');
-    if (!t.link && t.addresses !== true && t.addresses !== false && t.addresses.size <= MAX_ADDRESSES_READ_ONE_BY_ONE) q.addresses = [...t.addresses].sort();
+    if (!t.link && t.addresses.size <= MAX_ADDRESSES_READ_ONE_BY_ONE) q.addresses = [...t.addresses].sort();
   }
   if (t.ipsets.size) {
     files.push('ipset.save');
@@ -204,10 +202,7 @@ function pickSets(sets: readonly LiveIpSet[], t: Touched): LiveIpSet[] {
 }
 
 function pickAddresses(addresses: readonly string[], t: Touched): readonly string[] {
-  if (t.addresses === true) return addresses;
-  if (t.addresses === false) return [];
-  const want = t.addresses;
-  return addresses.filter((a) => want.has(a));
+  return t.addresses.size ? addresses.filter((a) => t.addresses.has(a)) : [];
 }
 
 /** The desired state cut down to the touched keys. */
@@ -238,7 +233,7 @@ export function restrictReadBack(snap: StateSnapshot, t: Touched, desired: Desir
 
 /** A parsed state cut down to the touched keys (`linkSeen`: whether kube-ipvs0 was read as present). */
 export function restrictState(s: CanonicalState, linkSeen: boolean, t: Touched, desired: DesiredCanonical, node: NodeInfo): CanonicalState {
-  const kubeLink = t.link || touchesAddresses(t) ? linkSeen : desired.kubeIpvs0.exists;
+  const kubeLink = t.link || t.addresses.size ? linkSeen : desired.kubeIpvs0.exists;
   return {
     ipvs: s.ipvs.filter((v) => v.fwmark === undefined && t.ipvs.has(vsKey(v))),
     ...(t.timeouts && s.ipvsTimeouts ? { ipvsTimeouts: s.ipvsTimeouts } : {}),

@@ -110,8 +110,7 @@ function describeScope(t: Touched): string {
   let entries = 0;
   for (const name of t.ipsets) entries += t.entries.get(name)?.size ?? 0;
   const whole = [...t.ipsets].filter((n) => !t.entries.has(n)).length;
-  const addresses = t.addresses === true ? 'all addresses' : t.addresses === false ? '' : `${t.addresses.size} address(es)`;
-  const parts = [`${t.ipvs.size} virtual service(s)`, `${entries} set entr${entries === 1 ? 'y' : 'ies'}`, whole ? `${whole} whole set(s)` : '', addresses && `${addresses} on kube-ipvs0`, t.tables.size ? `${t.tables.size} iptables table(s)` : ''];
+  const parts = [`${t.ipvs.size} virtual service(s)`, `${entries} set entr${entries === 1 ? 'y' : 'ies'}`, whole ? `${whole} whole set(s)` : '', `${t.addresses.size} address(es) on kube-ipvs0`, t.tables.size ? `${t.tables.size} iptables table(s)` : ''];
   return parts.filter((p) => p !== '').join(', ');
 }
 

@@ -53,12 +53,12 @@ function touched(next: ArtifactSet): Touched {
   if (!('touched' in r)) throw new Error(r.fullRefreshBecause);
   return r.touched;
 }
-interface Summary { ipvs: string[]; ipsets: string[]; entries: [string, string[]][]; addresses: boolean | string[]; tables: string[]; timeouts: boolean }
+interface Summary { ipvs: string[]; ipsets: string[]; entries: [string, string[]][]; addresses: string[]; tables: string[]; timeouts: boolean }
 const summary = (t: Touched): Summary => ({
   ipvs: [...t.ipvs.keys()].sort(),
   ipsets: [...t.ipsets].sort(),
   entries: [...t.entries].map(([k, v]) => [k, [...v].sort()]),
-  addresses: t.addresses === true || t.addresses === false ? t.addresses : [...t.addresses].sort(),
+  addresses: [...t.addresses].sort(),
   tables: [...t.tables].sort(),
   timeouts: t.timeouts,
 });
