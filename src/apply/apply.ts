@@ -172,7 +172,7 @@ type ReadBack = { readonly changes: readonly Change[] } | { readonly error: stri
 
 /** What still differs among one subsystem's touched keys, read back from the node. */
 async function readBackPart(sub: Subsystem, t: Touched, desired: DesiredCanonical, before: CanonicalState, host: Host, timings: Timings): Promise<readonly Change[]> {
-  const snap = await timings.phase(`verify ${sub}: read back`, () => host.readState(readBackQuery(t, desired)));
+  const snap = await timings.phase(`verify ${sub}: read back`, () => host.readState(readBackQuery(t, desired, { afterSteps: true })));
   return timings.phaseSync(`verify ${sub}: parse and compare`, () => makePlan(restrictDesired(desired, t), restrictReadBack(snap, t, desired, before.node)).changes);
 }
 

@@ -53,6 +53,14 @@ export interface StateQuery {
    */
   readonly ipsetEntries?: readonly { readonly set: string; readonly entries: readonly string[] }[];
   /**
+   * With `ipset.save` and `ipsets`: sets an `ipset restore` that exited 0 has just filled with
+   * exactly these entries (created, or rebuilt and swapped in): apply's read-back only. Each is
+   * read with `ipset list -t NAME`; when the kernel counts as many entries as are listed here, the
+   * set reads as its `create` line and these entries (every one was added, and there are no
+   * others), else whole with `ipset save NAME`. A missing set is left out.
+   */
+  readonly ipsetsFilled?: readonly { readonly set: string; readonly entries: readonly string[] }[];
+  /**
    * With `kube-ipvs0.addr`: only these addresses (`ip -o addr show dev kube-ipvs0 to ADDR/LEN`
    * each); the file is still absent when the link is.
    */

@@ -133,9 +133,9 @@ export function bySubsystem(t: Touched): Map<Subsystem, Touched> {
  * of a set are tested one by one (`ipset test`), a few addresses read one by one (`ip addr show
  * to`): KUBE-LOOP-BACK alone holds an entry per endpoint, kube-ipvs0 an address per Service IP.
  */
-export function readBackQuery(t: Touched, desired?: DesiredCanonical): StateQuery {
+export function readBackQuery(t: Touched, desired?: DesiredCanonical, opts: { readonly afterSteps?: boolean } = {}): StateQuery {
   const files: StateFile[] = [];
-  const q: { ipvsServices?: VsRef[]; ipsets?: string[]; ipsetEntries?: { set: string; entries: string[] }[]; addresses?: string[]; tables?: string[]; ipvsFromProc?: boolean } = {};
+  const q: { ipvsServices?: VsRef[]; ipsets?: string[]; ipsetEntries?: { set: string; entries: string[] }[]; ipsetsFilled?: { set: string; entries: readonly string[] }[]; addresses?: string[]; tables?: string[]; ipvsFromProc?: boolean } = {};
   if (t.sysctls.size) files.push('sysctl.txt');
   if (t.timeouts) files.push('ipvsadm.timeout');
   // `ip -o addr show dev kube-ipvs0` answers both: the file is absent when the link is.
@@ -151,14 +151,22 @@ export function readBackQuery(t: Touched, desired?: DesiredCanonical): StateQuer
     // (test/fixtures/tool-output/ipset/test-net-host.txt): only sets of a known type without
     // nets are tested entry by entry.
     const testable = new Set(desired?.ipsets.filter((x) => !x.type.includes('net')).map((x) => x.name));
+    // After the steps, a set touched whole that is to exist was created, or rebuilt and swapped
+    // in, by an `ipset restore` that exited 0 with all its desired entries: its entry count
+    // proves its content (read-state.ts readFilledSets). Not for plans: nothing was added yet.
+    const filledSets = opts.afterSteps ? new Map(desired?.ipsets.map((x) => [x.name, x.entries])) : new Map<string, readonly string[]>();
+    const filled: { set: string; entries: readonly string[] }[] = [];
     for (const name of [...t.ipsets].sort()) {
       const es = t.entries.get(name);
-      if (es && es.size <= MAX_ENTRIES_TESTED_ONE_BY_ONE && testable.has(name)) some.push({ set: name, entries: [...es].sort() });
+      const fill = es ? undefined : filledSets.get(name);
+      if (fill) filled.push({ set: name, entries: fill });
+      else if (es && es.size <= MAX_ENTRIES_TESTED_ONE_BY_ONE && testable.has(name)) some.push({ set: name, entries: [...es].sort() });
       else whole.push(name);
     }
     if (whole.length <= MAX_SETS_READ_ONE_BY_ONE) {
       q.ipsets = whole;
       if (some.length) q.ipsetEntries = some;
+      if (filled.length) q.ipsetsFilled = filled;
     }
   }
   if (t.ipvs.size) {

@@ -33,6 +33,15 @@ for (const c of cases) {
       const dir = join(c.dir, 'expected');
       const ipset = inNs(['ipset', 'restore', '-exist'], readFileSync(join(dir, 'ipset.restore'), 'utf8'));
       assert.is(ipset.code, 0, `ipset restore: ${ipset.out}`);
+      // apply's read-back proves a set it filled by `ipset list -t`'s entry count (host/read-state.ts
+      // readFilledSets): each distinct `add` line of an artifact must be one element of the kernel's.
+      const restore = readFileSync(join(dir, 'ipset.restore'), 'utf8').split('\n');
+      for (const name of restore.filter((l) => l.startsWith('create ')).map((l) => l.split(' ')[1]!)) {
+        const adds = new Set(restore.filter((l) => l.startsWith(`add ${name} `))).size;
+        const head = inNs(['ipset', 'list', '-t', name]);
+        assert.is(head.code, 0, `ipset list -t ${name}: ${head.out}`);
+        assert.is(/^Number of entries: (\d+)$/m.exec(head.out)?.[1], String(adds), `${name}: the kernel counts each added entry once`);
+      }
       for (const [file, tool] of [['iptables.restore', 'iptables-restore'], ['ip6tables.restore', 'ip6tables-restore']] as const) {
         if (!existsSync(join(dir, file))) continue;
         const text = readFileSync(join(dir, file), 'utf8').split('\n').filter((l) => !l.includes(' -m ipvs ')).join('\n');

@@ -171,6 +171,42 @@ test('set entries are read one by one: the set\'s header from ipset list -t, the
   ]);
 });
 
+test('a set the steps just filled is proved by its entry count (ipset list -t); another count, or none, reads it whole', async () => {
+  ran++;
+  const loopBack = ['10.180.0.1,tcp:80,10.180.0.1'];
+  const save = 'create KUBE-NODE-PORT-TCP bitmap:port range 0-65535\nadd KUBE-NODE-PORT-TCP 30080\nadd KUBE-NODE-PORT-TCP 30081\n';
+  const noCount = runOf('ipset/list-t-bitmap.txt');
+  const f = fakeRun({
+    // list-t-hash.txt counts 1 entry, list-t-bitmap.txt 1 as well (recorded on the host)
+    'ipset list -t KUBE-LOOP-BACK': runOf('ipset/list-t-hash.txt'),
+    'ipset list -t KUBE-NODE-PORT-TCP': runOf('ipset/list-t-bitmap.txt'),
+    'ipset save KUBE-NODE-PORT-TCP': { stdout: save },
+    'ipset list -t KUBE-NODE-PORT-UDP': { ...noCount, stdout: noCount.stdout!.replace(/^Number of entries.*\n/m, '').replace(/TCP/g, 'UDP') },
+    'ipset save KUBE-NODE-PORT-UDP': { stdout: 'create KUBE-NODE-PORT-UDP bitmap:port range 0-65535\n' },
+    'ipset list -t KUBE-GONE': runOf('ipset/list-t-missing.txt'),
+  });
+  const snap = await readStateWith(f.run, 'n', {
+    files: ['ipset.save'],
+    ipsets: [],
+    ipsetsFilled: [
+      { set: 'KUBE-LOOP-BACK', entries: loopBack },
+      { set: 'KUBE-NODE-PORT-TCP', entries: ['30080', '30082'] },
+      { set: 'KUBE-NODE-PORT-UDP', entries: [] },
+      { set: 'KUBE-GONE', entries: ['10.0.0.1,tcp:80'] },
+    ],
+  });
+  assert.equal(f.ran.filter((c) => c.startsWith('ipset save')).sort(), ['ipset save KUBE-NODE-PORT-TCP', 'ipset save KUBE-NODE-PORT-UDP']);
+  const sets = parseSnapshot(snap).state!.ipsets;
+  assert.equal(sets.map((x) => [x.name, x.entries]), [
+    // counted 1 = listed 1: the listed entries, no save
+    ['KUBE-LOOP-BACK', loopBack],
+    // counted 1, listed 2: what the kernel holds, read whole
+    ['KUBE-NODE-PORT-TCP', ['30080', '30081']],
+    // no count printed: read whole
+    ['KUBE-NODE-PORT-UDP', []],
+  ]);
+});
+
 test('an ipset test that fails for another reason than absence throws', async () => {
   ran++;
   const f = fakeRun({
@@ -247,5 +283,5 @@ test('a whole-table read through /proc/net/ip_vs: HZ learned from one persistent
   assert.equal(plain.ran, ['ipvsadm -Ln']);
 });
 
-test('ran every case', () => assert.ok(ran >= 13, `ran ${ran}`));
+test('ran every case', () => assert.ok(ran >= 14, `ran ${ran}`));
 test.run();

@@ -38,6 +38,13 @@ test('an empty node: every subsystem is read back; sets and tables whole, the tw
     ipvsServices: [{ protocol: 'UDP', address: '10.96.0.10', port: 53 }, { protocol: 'TCP', address: '10.96.0.20', port: 80 }],
     tables: ['filter', 'nat'],
   });
+  // After the steps, the 17 sets they created are proved by their entry counts, not saved whole.
+  const after = readBackQuery(t, p.desiredState, { afterSteps: true });
+  assert.equal(after.ipsets, []);
+  assert.equal(after.ipsetsFilled?.map((x) => x.set), [...t.ipsets].sort());
+  const clusterIp = p.desiredState.ipsets.find((x) => x.name === 'KUBE-CLUSTER-IP')!;
+  assert.ok(clusterIp.entries.length > 0);
+  assert.equal(after.ipsetsFilled?.find((x) => x.set === 'KUBE-CLUSTER-IP')?.entries, clusterIp.entries);
 });
 
 test(`more than ${MAX_SERVICES_READ_ONE_BY_ONE} services: one dump of the IPVS table instead`, () => {
@@ -110,6 +117,16 @@ test('set entries and kube-ipvs0 addresses are touched one by one; a set created
     addresses: ['10.96.0.9/32'],
     ipsets: ['KUBE-NODE-PORT-TCP'],
     ipsetEntries: [{ set: 'KUBE-CLUSTER-IP', entries: ['10.96.0.9,tcp:80'] }, { set: 'KUBE-LOOP-BACK', entries: ['10.244.1.5,tcp:53,10.244.1.5'] }],
+  });
+  // After the steps: the created set is proved by its count; a set touched in some entries is
+  // still tested entry by entry (its other entries were never added), a deleted one read whole.
+  const withEntries = { ipvs: [], ipsets: [...desired.ipsets.map((x) => ({ ...x, entries: x.name === 'KUBE-NODE-PORT-TCP' ? ['30080'] : [] }))] } as unknown as DesiredCanonical;
+  const gone = touchedBy([{ subsystem: 'ipset', action: 'delete', kind: 'set', key: 'KUBE-GONE' }, { subsystem: 'ipset', action: 'create', kind: 'set', key: 'KUBE-NODE-PORT-TCP' }, { subsystem: 'ipset', action: 'create', kind: 'entry', key: 'KUBE-LOOP-BACK 10.244.1.5,tcp:53,10.244.1.5' }]);
+  assert.equal(readBackQuery(gone, withEntries, { afterSteps: true }), {
+    files: ['ipset.save'],
+    ipsets: ['KUBE-GONE'],
+    ipsetEntries: [{ set: 'KUBE-LOOP-BACK', entries: ['10.244.1.5,tcp:53,10.244.1.5'] }],
+    ipsetsFilled: [{ set: 'KUBE-NODE-PORT-TCP', entries: ['30080'] }],
   });
   // A net set is read whole: `ipset test` of a host net matches any net that holds it.
   const netSet = touchedBy([{ subsystem: 'ipset', action: 'create', kind: 'entry', key: 'KUBE-LOAD-BALANCER-SOURCE-CIDR 1.2.3.4,tcp:80,10.1.2.3/32' }]);
