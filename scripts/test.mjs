@@ -66,8 +66,8 @@ if (wantKernel && isRoot) {
 }
 
 console.log('== build');
-// The same steps as `npm run build`: tsc, then the prebuilt schema validators.
-if (sh('npx', ['tsc', '-p', 'tsconfig.build.json']).status !== 0 || sh(process.execPath, ['scripts/build-validators.mjs']).status !== 0) {
+// The same steps as `npm run build`: tsc, then the prebuilt schema validators and templates.
+if (sh('npx', ['tsc', '-p', 'tsconfig.build.json']).status !== 0 || sh(process.execPath, ['scripts/build-validators.mjs']).status !== 0 || sh(process.execPath, ['scripts/build-templates.mjs']).status !== 0) {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }

@@ -11,14 +11,14 @@ import type { InterfaceAddress } from '../model/types.js';
 import type { ParsedArgs } from './args.js';
 import { flagValue, flagValues } from './args.js';
 import type { Io } from './context.js';
-import { readPrebuiltValidators, readSchemaTexts, readTemplates } from '../load/read-assets.js';
+import { readPrebuiltTemplates, readPrebuiltValidators, readSchemaTexts, readTemplates } from '../load/read-assets.js';
 import { compileValidators } from '../validate/check-schema.js';
 import type { Assets } from '../pipeline/compile.js';
 
 let assets: Assets | undefined;
 /** The compiler's validators and templates, loaded once (only commands that compile pay for them). */
 export function loadAssets(): Assets {
-  assets ??= { validators: compileValidators(readSchemaTexts(), readPrebuiltValidators()), templates: readTemplates() };
+  assets ??= { validators: compileValidators(readSchemaTexts(), readPrebuiltValidators()), templates: { ...readTemplates(), prebuilt: readPrebuiltTemplates() } };
   return assets;
 }
 

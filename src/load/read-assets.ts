@@ -1,6 +1,7 @@
 /**
  * Reads the files shipped with ipvsc (JSON Schemas, handlebars templates) from the package
- * folder. An edge module: the validate and render stages receive the contents.
+ * folder, and what `npm run build` generated from them (dist/*.generated.cjs). An edge module:
+ * the validate and render stages receive the contents.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,8 +31,17 @@ export function readSchemaTexts(): Record<SchemaKind, string> {
 
 /** The validators `npm run build` generated (scripts/build-validators.mjs), if they exist. */
 export function readPrebuiltValidators(): Record<string, unknown> | undefined {
+  return requireGenerated('validators.generated.cjs');
+}
+
+/** The templates `npm run build` precompiled (scripts/build-templates.mjs), if they exist. */
+export function readPrebuiltTemplates(): Record<string, unknown> | undefined {
+  return requireGenerated('templates.generated.cjs');
+}
+
+function requireGenerated(file: string): Record<string, unknown> | undefined {
   try {
-    return createRequire(import.meta.url)(join(PACKAGE_ROOT, 'dist', 'validators.generated.cjs')) as Record<string, unknown>;
+    return createRequire(import.meta.url)(join(PACKAGE_ROOT, 'dist', file)) as Record<string, unknown>;
   } catch (e) {
     if ((e as { code?: string }).code === 'MODULE_NOT_FOUND') return undefined;
     throw e;
