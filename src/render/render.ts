@@ -87,8 +87,10 @@ export function compileTemplates(t: Templates): CompiledTemplates {
   if (!c) {
     const kinds = Object.keys(TEMPLATE_OF) as Kind[];
     const p = t.prebuilt;
+    // A spec also names the compiler revision it was built for: one from another handlebars
+    // (upgraded in node_modules without a rebuild) would throw at hb.template, so it is compiled.
     const usable = p !== undefined && p['__templatesDigest'] === templatesDigest(t)
-      && kinds.every((k) => typeof p[TEMPLATE_OF[k]] === 'object' && p[TEMPLATE_OF[k]] !== null);
+      && kinds.every((k) => (p[TEMPLATE_OF[k]] as { compiler?: unknown[] } | null | undefined)?.compiler?.[0] === (handlebarsRuntime() as unknown as { COMPILER_REVISION: number }).COMPILER_REVISION);
     const hb = (usable ? handlebarsRuntime() : handlebarsFull()).create();
     hb.registerHelper('lines', linesHelper);
     const make = usable

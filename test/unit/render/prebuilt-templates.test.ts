@@ -83,6 +83,10 @@ test('templates edited after the build (digest mismatch) are compiled from their
   // No build output, or a module missing a spec: compiled too.
   assert.is(compileTemplates(textsOnly()).source, 'compiled');
   assert.is(compileTemplates({ ...texts, prebuilt: { ...prebuilt, 'ipset.restore.hbs': undefined } }).source, 'compiled');
+  // A spec built by another handlebars (its compiler revision differs from the runtime's): compiled.
+  const spec = prebuilt!['ipset.restore.hbs'] as { compiler: unknown[] };
+  const otherRevision: Templates = { ...texts, prebuilt: { ...prebuilt, 'ipset.restore.hbs': { ...spec, compiler: [Number(spec.compiler[0]) + 1, '>= 9.0.0'] } } };
+  assert.is(compileTemplates(otherRevision).source, 'compiled');
 });
 
 for (const [label, make] of [['prebuilt', withPrebuilt], ['compiled', textsOnly]] as const) {
