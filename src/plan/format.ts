@@ -4,6 +4,7 @@
  */
 import type { Change, Plan, Subsystem } from './types.js';
 import { isEmptyPlan } from './types.js';
+import type { Touched } from './scope.js';
 
 const SYMBOL = { create: '+', update: '~', delete: '-' } as const;
 const COLOUR = { create: '\x1b[32m', update: '\x1b[33m', delete: '\x1b[31m' } as const;
@@ -78,12 +79,17 @@ function describe(c: Change): string {
   return '';
 }
 
-/** The JSON form (documented in the README: "Plan JSON"). */
-export function planToJson(plan: Plan): object {
+/**
+ * The JSON form (documented in the README: "Plan JSON"). `scope`: the keys a `--refresh=changed`
+ * plan read; the plan then says so (`refresh`), since it cannot show drift outside them. A full
+ * plan has no `refresh` field (an addition: format_version stays 1.0).
+ */
+export function planToJson(plan: Plan, scope?: Touched): object {
   return {
     format_version: plan.formatVersion,
     node: plan.node,
     state_digest: plan.stateDigest,
+    ...(scope ? { refresh: refreshJson(scope) } : {}),
     summary: plan.summary,
     changes: plan.changes.map((c) => ({
       subsystem: c.subsystem,
@@ -96,5 +102,23 @@ export function planToJson(plan: Plan): object {
       ...(c.detail ? { detail: c.detail } : {}),
     })),
     draining: plan.draining,
+  };
+}
+
+/** What a `--refresh=changed` plan read of the node: every other key was taken as last applied. */
+function refreshJson(t: Touched): object {
+  const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
+  return {
+    mode: 'changed',
+    read: {
+      sysctls: sorted(t.sysctls),
+      ipvs_timeouts: t.timeouts,
+      kube_ipvs0_link: t.link,
+      kube_ipvs0_addresses: sorted(t.addresses),
+      virtual_services: sorted(t.ipvs.keys()),
+      whole_sets: sorted([...t.ipsets].filter((n) => !t.entries.has(n))),
+      set_entries: Object.fromEntries(sorted(t.entries.keys()).map((n) => [n, sorted(t.entries.get(n)!)])),
+      iptables_tables: sorted(t.tables),
+    },
   };
 }

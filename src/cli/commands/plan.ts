@@ -125,7 +125,7 @@ export async function runPlan(args: ParsedArgs, io: Io): Promise<number> {
   }
   printDiagnostics(r.desired.diags, args, io);
   const { plan } = r;
-  if (flagSet(args, 'json')) io.stdout(JSON.stringify(planToJson(plan), null, 2) + '\n');
+  if (flagSet(args, 'json')) io.stdout(JSON.stringify(planToJson(plan, r.scope), null, 2) + '\n');
   else io.stdout(formatPlanText(plan, io.isTTY && !flagSet(args, 'no-color') && io.env['NO_COLOR'] === undefined));
   const out = flagValue(args, 'out');
   if (out) {

@@ -10,7 +10,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from '../../../src/cli/args.js';
@@ -192,6 +192,42 @@ test('after a prompt, the changed keys are read again: a move there refuses the 
   }
 });
 
+test('plan --json says when it read only the changed keys (refresh), and which; a full plan has no refresh field', async () => {
+  ran++;
+  const c = '04-service-removed';
+  const rec = join(tmp, 'rec-json');
+  await recordApplied(join(PLANS, c, 'live-src'), rec);
+  const state = join(tmp, 'state-json');
+  cpSync(join(PLANS, c, 'live'), state, { recursive: true });
+  writeFileSync(join(state, 'boot_id'), 'boot-1\n');
+  const planJson = async (extra: string[]): Promise<Record<string, unknown>> => {
+    const out: string[] = [];
+    const o = { ...io(), stdout: (x: string) => void out.push(x) };
+    const code = await main(['plan', '-f', join(PLANS, c, 'input'), ...readFlags(join(PLANS, c)), '--state', state, '--json', ...extra], o);
+    assert.is(code, 0, o.out.join(''));
+    return JSON.parse(out.join('')) as Record<string, unknown>;
+  };
+  const changed = await planJson(['--refresh=changed', '--applied-dir', rec]);
+  const full = await planJson([]);
+  assert.equal(changed['refresh'], {
+    mode: 'changed',
+    read: {
+      // the sysctls are always read (one cheap `sysctl -e`)
+      sysctls: ['net/ipv4/ip_forward', 'net/ipv4/vs/conn_reuse_mode', 'net/ipv4/vs/conntrack', 'net/ipv4/vs/expire_nodest_conn', 'net/ipv4/vs/expire_quiescent_template'],
+      ipvs_timeouts: false, kube_ipvs0_link: false,
+      kube_ipvs0_addresses: ['10.96.0.30/32'],
+      virtual_services: ['TCP/10.96.0.30:443'],
+      whole_sets: [],
+      set_entries: { 'KUBE-CLUSTER-IP': ['10.96.0.30,tcp:443'], 'KUBE-IPVS-IPS': ['10.96.0.30'] },
+      iptables_tables: [],
+    },
+  });
+  assert.not.ok('refresh' in full);
+  // The same changes either way (04 has no drift).
+  assert.equal(changed['changes'], full['changes']);
+  assert.is(changed['format_version'], '1.0');
+});
+
 test('a saved plan cannot be made with --refresh=changed; --refresh takes full or changed', async () => {
   ran++;
   const o = io();
@@ -206,5 +242,5 @@ test('a saved plan cannot be made with --refresh=changed; --refresh takes full o
   assert.match(noDir.out.join(''), /with --state, give --applied-dir DIR/);
 });
 
-test('ran every case', () => assert.ok(ran >= CASES.length + 5 && CASES.length >= 13, `ran ${ran} of ${CASES.length} cases`));
+test('ran every case', () => assert.ok(ran >= CASES.length + 6 && CASES.length >= 13, `ran ${ran} of ${CASES.length} cases`));
 test.run();
