@@ -5,7 +5,7 @@
 // generated code is the same functions ajv would build, and needs only ajv's tiny runtime.
 // The module carries the sha256 of the schema texts it was built from: ipvsc uses it only when
 // that digest matches the schemas it ships, and otherwise compiles at run time (check-schema.ts).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
@@ -28,4 +28,5 @@ for (const [kind, text] of Object.entries(texts)) {
 const code = (standalone.default ?? standalone)(ajv, refs);
 const out = join(ROOT, 'dist', 'validators.generated.cjs');
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${code}\nexports.__schemasDigest = ${JSON.stringify(schemasDigest(texts))};\n`);
+writeFileSync(`${out}.tmp`, `${code}\nexports.__schemasDigest = ${JSON.stringify(schemasDigest(texts))};\n`);
+renameSync(`${out}.tmp`, out); // whole or not at all: ipvsc loads it on every start

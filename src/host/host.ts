@@ -54,10 +54,11 @@ export interface StateQuery {
   readonly ipsetEntries?: readonly { readonly set: string; readonly entries: readonly string[] }[];
   /**
    * With `ipset.save` and `ipsets`: sets an `ipset restore` that exited 0 has just filled with
-   * exactly these entries (created, or rebuilt and swapped in): apply's read-back only. Each is
-   * read with `ipset list -t NAME`; when the kernel counts as many entries as are listed here, the
-   * set reads as its `create` line and these entries (every one was added, and there are no
-   * others), else whole with `ipset save NAME`. A missing set is left out.
+   * these entries (created, or rebuilt and swapped in), each one kernel element as the kernel
+   * prints it (parse-ipset.ts isOneKernelElement): apply's read-back only. Each is read with
+   * `ipset list -t NAME`; when the kernel counts as many entries as are listed here, the set
+   * reads as its `create` line and these entries (every one was added, so there is no other),
+   * else whole with `ipset save NAME`. A missing set is left out.
    */
   readonly ipsetsFilled?: readonly { readonly set: string; readonly entries: readonly string[] }[];
   /**

@@ -191,12 +191,12 @@ function setHeader(set: string, args: string[], head: CommandResult): { create: 
 /**
  * Sets apply's steps have just filled (StateQuery.ipsetsFilled), as `ipset save` would print them.
  * `ipset restore` exited 0, so each listed entry was added (`-exist` also passes one that was
- * there already); if the kernel then counts exactly that many entries, there is no other, and
- * the set holds the listed entries: one `ipset list -t` proves what an `ipset save` of 51k
- * entries would (at 10k Services, 15 s of a vCPU under TCG, competing with the `ipvsadm -R`
- * chunks: issue #5). Any other count, or an ipset too old to print one, reads the set whole.
- * Entry texts are canonical artifact text; two texts naming one element would count one, and
- * the whole read then shows the truth.
+ * there already); each is one element printed as listed (the caller's promise: scope.ts only
+ * lists sets whose entries pass isOneKernelElement), so if the kernel then counts exactly that
+ * many entries there is no other, and the set holds the listed entries. One `ipset list -t` shows
+ * what an `ipset save` of 51k entries would (at 10k Services, 15 s of a vCPU under TCG, competing
+ * with the `ipvsadm -R` chunks: issue #5). Any other count, or an ipset too old to print one,
+ * reads the set whole.
  */
 async function readFilledSets(run: Run, sets: readonly { readonly set: string; readonly entries: readonly string[] }[]): Promise<string> {
   const texts = await pool(sets, 4, async ({ set, entries }) => {

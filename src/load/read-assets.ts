@@ -39,12 +39,17 @@ export function readPrebuiltTemplates(): Record<string, unknown> | undefined {
   return requireGenerated('templates.generated.cjs');
 }
 
+/**
+ * A build output that is only a shortcut: absent, or unloadable (a truncated or corrupt file),
+ * it is undefined, and the shipped schemas and templates are compiled at run time instead. A
+ * broken cache must never stop a compile.
+ */
 function requireGenerated(file: string): Record<string, unknown> | undefined {
   try {
-    return createRequire(import.meta.url)(join(PACKAGE_ROOT, 'dist', file)) as Record<string, unknown>;
-  } catch (e) {
-    if ((e as { code?: string }).code === 'MODULE_NOT_FOUND') return undefined;
-    throw e;
+    const m: unknown = createRequire(import.meta.url)(join(PACKAGE_ROOT, 'dist', file));
+    return typeof m === 'object' && m !== null ? (m as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

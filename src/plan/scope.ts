@@ -18,6 +18,7 @@ import type { DesiredCanonical } from '../state/desired.js';
 import type { NodeInfo, StateFile, StateSnapshot } from '../state/snapshot.js';
 import type { LiveIpSet, LiveIptables, LiveProtocol, LiveVirtualServer } from '../state/types.js';
 import { vsKey } from '../state/types.js';
+import { isOneKernelElement } from '../state/parse-ipset.js';
 
 /** Above this many touched virtual services one whole-table dump beats one `ipvsadm -Ln -t` each. */
 export const MAX_SERVICES_READ_ONE_BY_ONE = 16;
@@ -152,9 +153,13 @@ export function readBackQuery(t: Touched, desired?: DesiredCanonical, opts: { re
     // nets are tested entry by entry.
     const testable = new Set(desired?.ipsets.filter((x) => !x.type.includes('net')).map((x) => x.name));
     // After the steps, a set touched whole that is to exist was created, or rebuilt and swapped
-    // in, by an `ipset restore` that exited 0 with all its desired entries: its entry count
-    // proves its content (read-state.ts readFilledSets). Not for plans: nothing was added yet.
-    const filledSets = opts.afterSteps ? new Map(desired?.ipsets.map((x) => [x.name, x.entries])) : new Map<string, readonly string[]>();
+    // in, by an `ipset restore` that exited 0 with all its desired entries: when each entry is
+    // one element, printed back as written, its entry count shows its content (read-state.ts
+    // readFilledSets). Not for plans: nothing was added yet.
+    const filledSets = new Map<string, readonly string[]>();
+    if (opts.afterSteps) {
+      for (const x of desired?.ipsets ?? []) if (x.entries.every((e) => isOneKernelElement(e, x.type, x.family))) filledSets.set(x.name, x.entries);
+    }
     const filled: { set: string; entries: readonly string[] }[] = [];
     for (const name of [...t.ipsets].sort()) {
       const es = t.entries.get(name);

@@ -58,11 +58,17 @@ export interface CompiledTemplates extends Record<Kind, HandlebarsTemplateDelega
 }
 
 /** Same options on both paths: scripts/build-templates.mjs precompiles with these. */
-export const TEMPLATE_OPTIONS = { noEscape: true, strict: true } as const;
+// Frozen, and handed to handlebars as copies: its compile adds fields (data: true) to the options object.
+export const TEMPLATE_OPTIONS = Object.freeze({ noEscape: true, strict: true } as const);
 
-/** What scripts/build-templates.mjs stamps into the prebuilt module, over the template texts. */
-export function templatesDigest(texts: Readonly<Record<TemplateName, string>>): string {
+/**
+ * What scripts/build-templates.mjs stamps into the prebuilt module: the template texts, the
+ * compile options (they are compiled into the specs) and the handlebars version that built them
+ * (a spec from 4.7 needs 4.7's runtime helpers, though 4.3–4.7 share one compiler revision).
+ */
+export function templatesDigest(texts: Readonly<Record<TemplateName, string>>, handlebarsVersion: string): string {
   const h = createHash('sha256');
+  h.update(`handlebars ${handlebarsVersion}\0${JSON.stringify(TEMPLATE_OPTIONS)}\0`);
   for (const name of Object.values(TEMPLATE_OF)) h.update(`${name}\0${texts[name]}\0`);
   return h.digest('hex');
 }
@@ -87,15 +93,17 @@ export function compileTemplates(t: Templates): CompiledTemplates {
   if (!c) {
     const kinds = Object.keys(TEMPLATE_OF) as Kind[];
     const p = t.prebuilt;
-    // A spec also names the compiler revision it was built for: one from another handlebars
-    // (upgraded in node_modules without a rebuild) would throw at hb.template, so it is compiled.
-    const usable = p !== undefined && p['__templatesDigest'] === templatesDigest(t)
-      && kinds.every((k) => (p[TEMPLATE_OF[k]] as { compiler?: unknown[] } | null | undefined)?.compiler?.[0] === (handlebarsRuntime() as unknown as { COMPILER_REVISION: number }).COMPILER_REVISION);
+    // Specs built by another handlebars (upgraded in node_modules without a rebuild) or with
+    // other options are compiled from the texts: the stamp covers both, and each spec's own
+    // compiler revision must still be the runtime's (hb.template would throw).
+    const rt = p !== undefined ? (handlebarsRuntime() as unknown as { VERSION: string; COMPILER_REVISION: number }) : undefined;
+    const usable = p !== undefined && rt !== undefined && p['__templatesDigest'] === templatesDigest(t, rt.VERSION)
+      && kinds.every((k) => (p[TEMPLATE_OF[k]] as { compiler?: unknown[] } | null | undefined)?.compiler?.[0] === rt.COMPILER_REVISION);
     const hb = (usable ? handlebarsRuntime() : handlebarsFull()).create();
     hb.registerHelper('lines', linesHelper);
     const make = usable
       ? (k: Kind) => hb.template(p[TEMPLATE_OF[k]] as TemplateSpecification)
-      : (k: Kind) => hb.compile(t[TEMPLATE_OF[k]], TEMPLATE_OPTIONS);
+      : (k: Kind) => hb.compile(t[TEMPLATE_OF[k]], { ...TEMPLATE_OPTIONS });
     c = { ipvsadm: make('ipvsadm'), ipset: make('ipset'), iptables: make('iptables'), source: usable ? 'prebuilt' : 'compiled' };
     compiledCache.set(t, c);
   }

@@ -66,6 +66,47 @@ export function canonicalIpsetEntry(entry: string, type: string, family?: Family
   return canonicalEntry(entry, kindsOf(type), type.startsWith('bitmap:port'), family);
 }
 
+/**
+ * Whether an entry in ipvsc's canonical text adds exactly one element to a set of this type, and
+ * one that `ipset save` prints back as the same text. apply's read-back proves a set it filled by
+ * the kernel's entry count (host/read-state.ts readFilledSets) only when every entry passes, so
+ * the count can neither be made up by an entry that adds several elements nor by two texts that
+ * are one element. Conservative: an address field is a plain canonical address of the set's
+ * family (a CIDR there adds every address in it; an IPv4-mapped IPv6 text prints otherwise), a
+ * port is `tcp|udp|sctp:N` (no range), a net field a masked CIDR shorter than a host (ipset prints
+ * host nets without their /32), a bitmap:port entry one number (no range). ipvsc's compile writes
+ * only such entries, except host CIDRs in source ranges; a hand-edited `--from` artifact may not.
+ */
+export function isOneKernelElement(entry: string, type: string, family?: Family): boolean {
+  if (type.startsWith('bitmap:port')) return /^(?:0|[1-9]\d{0,4})$/.test(entry) && Number(entry) <= 65535;
+  const kinds = kindsOf(type);
+  const fields = entry.split(',');
+  if (family === undefined || kinds.length !== fields.length) return false;
+  for (let i = 0; i < kinds.length; i++) {
+    const f = fields[i]!;
+    switch (kinds[i]) {
+      case 'ip': {
+        const ip = parseIp(f);
+        if (!ip || ip.family !== family || ip.text !== f) return false;
+        break;
+      }
+      case 'port': {
+        const m = /^(?:tcp|udp|sctp):(0|[1-9]\d{0,4})$/.exec(f);
+        if (!m || Number(m[1]) > 65535) return false;
+        break;
+      }
+      case 'net': {
+        const c = parseCidr(f);
+        if (!c || c.family !== family || c.text !== f || c.prefix === (family === 'IPv4' ? 32 : 128)) return false;
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
 /** `hash:ip,port` → `['ip', 'port']`. */
 const kindsOf = (type: string): string[] => (type.includes(':') ? type.slice(type.indexOf(':') + 1).split(',') : []);
 

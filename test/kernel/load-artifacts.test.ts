@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listCases } from '../helpers/cases.js';
+import { isOneKernelElement, parseIpsetSave } from '../../src/state/parse-ipset.js';
 
 const ROOT = join(import.meta.dirname, '..', 'golden', 'cases');
 const cases = listCases(ROOT);
@@ -35,12 +36,18 @@ for (const c of cases) {
       assert.is(ipset.code, 0, `ipset restore: ${ipset.out}`);
       // apply's read-back proves a set it filled by `ipset list -t`'s entry count (host/read-state.ts
       // readFilledSets): each distinct `add` line of an artifact must be one element of the kernel's.
-      const restore = readFileSync(join(dir, 'ipset.restore'), 'utf8').split('\n');
-      for (const name of restore.filter((l) => l.startsWith('create ')).map((l) => l.split(' ')[1]!)) {
-        const adds = new Set(restore.filter((l) => l.startsWith(`add ${name} `))).size;
+      // And isOneKernelElement's claim: such entries are printed back by `ipset save` as written.
+      const restoreText = readFileSync(join(dir, 'ipset.restore'), 'utf8');
+      const restore = restoreText.split('\n');
+      for (const set of parseIpsetSave(restoreText)) {
+        const name = set.name;
+        const adds = new Set(restore.filter((l) => l.startsWith(`add ${name} `)));
         const head = inNs(['ipset', 'list', '-t', name]);
         assert.is(head.code, 0, `ipset list -t ${name}: ${head.out}`);
-        assert.is(/^Number of entries: (\d+)$/m.exec(head.out)?.[1], String(adds), `${name}: the kernel counts each added entry once`);
+        assert.is(/^Number of entries: (\d+)$/m.exec(head.out)?.[1], String(adds.size), `${name}: the kernel counts each added entry once`);
+        if (!set.entries.every((e) => isOneKernelElement(e, set.type, set.family))) continue;
+        const saved = inNs(['ipset', 'save', name]).out.split('\n').filter((l) => l.startsWith('add '));
+        assert.equal(new Set(saved), adds, `${name}: ipset save prints each entry as written`);
       }
       for (const [file, tool] of [['iptables.restore', 'iptables-restore'], ['ip6tables.restore', 'ip6tables-restore']] as const) {
         if (!existsSync(join(dir, file))) continue;

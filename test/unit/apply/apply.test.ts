@@ -75,6 +75,30 @@ test('a read-back that still differs rolls back to the state the plan was made f
   assert.is(r.rollback?.ok, true);
 });
 
+test('sets the steps created are read back by their entry counts (ipsetsFilled); plans and rollbacks never use them', async () => {
+  ran++;
+  // The kernel ignores the steps: the node stays empty, so the read-back differs and rolls back.
+  const empty = liveOf('01-empty-node');
+  const host = new SimHost(() => empty);
+  const p = await planOn(host, '01-empty-node');
+  const r = await applyPlan(p.plan, p.desiredState, p.live, host, () => undefined);
+  assert.is(r.ok, false);
+  const setReads = host.reads.filter((q) => q?.files.includes('ipset.save'));
+  const filled = setReads.filter((q) => q?.ipsetsFilled !== undefined);
+  assert.is(filled.length, 1, JSON.stringify(host.reads));
+  const sets = p.desiredState.ipsets;
+  assert.is(sets.length, 17);
+  assert.equal(filled[0]!.ipsetsFilled!.map((x) => x.set), sets.map((x) => x.name).sort());
+  assert.equal(filled[0]!.ipsets, []);
+  // The sets read back as missing: the verification names them (count path, set absent).
+  assert.ok(r.failure && 'verify' in r.failure);
+  assert.ok(r.failure.verify.changes.some((c) => c.subsystem === 'ipset' && c.kind === 'set' && c.action === 'create'));
+  // The plan's read (first) and the rollback's reads (after the read-backs) are whole reads.
+  assert.is(host.reads[0], undefined);
+  assert.ok(host.reads.every((q) => q === undefined || q === filled[0] || q.ipsetsFilled === undefined));
+  assert.is(r.rollback?.ok, true);
+});
+
 test('a read-back that fails rolls back; the rollback reads the whole node', async () => {
   ran++;
   const planHost = new SimHost(() => BEFORE);
@@ -193,6 +217,6 @@ test('a host that throws fails its step like a tool: the running steps finish, t
   assert.ok(lines.some((l) => l.startsWith('! apply failed; restoring')), lines.join('\n'));
 });
 
-test('ran every case', () => assert.ok(ran >= 9, `ran ${ran}`));
+test('ran every case', () => assert.ok(ran >= 10, `ran ${ran}`));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test.run();

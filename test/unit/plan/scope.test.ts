@@ -11,6 +11,7 @@ import { computePlan } from '../../../src/cli/commands/plan.js';
 import type { Planned } from '../../../src/cli/commands/plan.js';
 import { MAX_SERVICES_READ_ONE_BY_ONE, readBackQuery, restrictDesired, restrictReadBack, touchedBy } from '../../../src/plan/scope.js';
 import { makePlan } from '../../../src/plan/make-plan.js';
+import { planToJson } from '../../../src/plan/format.js';
 import type { Change } from '../../../src/plan/types.js';
 import type { StateSnapshot } from '../../../src/state/snapshot.js';
 import type { DesiredCanonical } from '../../../src/state/desired.js';
@@ -148,5 +149,35 @@ test('an entry-level scope compares only those entries: other entries of the set
   assert.equal(check({ ...live, 'ipset.save': live['ipset.save']!.replace(`add KUBE-CLUSTER-IP ${entry}\n`, '') }), [`create KUBE-CLUSTER-IP ${entry}`]);
 });
 
-test('ran every case', () => assert.ok(ran >= 7, `ran ${ran}`));
+test('plan JSON of a narrowed plan lists the keys it compared, each list sorted; a full plan has no refresh field', async () => {
+  ran++;
+  const t = touchedBy([
+    { subsystem: 'ipset', action: 'create', kind: 'entry', key: 'KUBE-LOOP-BACK 10.244.1.9,tcp:53,10.244.1.9' },
+    { subsystem: 'ipset', action: 'delete', kind: 'entry', key: 'KUBE-LOOP-BACK 10.244.1.5,tcp:53,10.244.1.5' },
+    { subsystem: 'ipset', action: 'create', kind: 'set', key: 'KUBE-NODE-PORT-UDP' },
+    { subsystem: 'ipset', action: 'create', kind: 'set', key: 'KUBE-NODE-PORT-TCP' },
+    { subsystem: 'kube-ipvs0', action: 'create', kind: 'address', key: '10.96.0.9/32' },
+    { subsystem: 'kube-ipvs0', action: 'delete', kind: 'address', key: '10.96.0.10/32' },
+    rs('UDP/10.96.0.10:53 -> 10.244.1.5:53'),
+    rs('TCP/10.96.0.1:443 -> 10.244.0.2:6443'),
+    { subsystem: 'iptables', action: 'update', kind: 'chain', key: 'IPv4 nat KUBE-SERVICES' },
+    { subsystem: 'iptables', action: 'update', kind: 'chain', key: 'IPv4 filter KUBE-FORWARD' },
+  ]);
+  const p = await planOf('02-no-changes', liveOf('02-no-changes'));
+  const json = planToJson(p.plan, t) as { refresh: unknown };
+  assert.equal(json.refresh, {
+    mode: 'changed',
+    read: {
+      sysctls: [], ipvs_timeouts: false, kube_ipvs0_link: false,
+      kube_ipvs0_addresses: ['10.96.0.10/32', '10.96.0.9/32'],
+      virtual_services: ['TCP/10.96.0.1:443', 'UDP/10.96.0.10:53'],
+      whole_sets: ['KUBE-NODE-PORT-TCP', 'KUBE-NODE-PORT-UDP'],
+      set_entries: { 'KUBE-LOOP-BACK': ['10.244.1.5,tcp:53,10.244.1.5', '10.244.1.9,tcp:53,10.244.1.9'] },
+      iptables_tables: ['IPv4 filter', 'IPv4 nat'],
+    },
+  });
+  assert.not.ok('refresh' in planToJson(p.plan));
+});
+
+test('ran every case', () => assert.ok(ran >= 8, `ran ${ran}`));
 test.run();

@@ -12,7 +12,7 @@ import { parseArgs } from '../../../src/cli/args.js';
 import type { Io } from '../../../src/cli/context.js';
 import { compileFromArgs, loadAssets } from '../../../src/cli/inputs.js';
 import { readPrebuiltTemplates, readTemplates } from '../../../src/load/read-assets.js';
-import { compileTemplates, renderArtifacts } from '../../../src/render/render.js';
+import { compileTemplates, renderArtifacts, templatesDigest } from '../../../src/render/render.js';
 import type { Artifacts, Templates } from '../../../src/render/render.js';
 
 const io: Io = { cwd: process.cwd(), env: {}, stdout: () => {}, stderr: () => {}, readStdin: () => Buffer.from(''), isTTY: false };
@@ -83,6 +83,11 @@ test('templates edited after the build (digest mismatch) are compiled from their
   // No build output, or a module missing a spec: compiled too.
   assert.is(compileTemplates(textsOnly()).source, 'compiled');
   assert.is(compileTemplates({ ...texts, prebuilt: { ...prebuilt, 'ipset.restore.hbs': undefined } }).source, 'compiled');
+  // Stamped by another handlebars version (same texts): compiled. The build's own stamp is the
+  // texts with the version of the runtime ipvsc loads.
+  const runtimeVersion = (createRequire(import.meta.url)('handlebars/runtime') as { VERSION: string }).VERSION;
+  assert.is(prebuilt!['__templatesDigest'], templatesDigest(texts, runtimeVersion));
+  assert.is(compileTemplates({ ...texts, prebuilt: { ...prebuilt, __templatesDigest: templatesDigest(texts, '4.5.3') } }).source, 'compiled');
   // A spec built by another handlebars (its compiler revision differs from the runtime's): compiled.
   const spec = prebuilt!['ipset.restore.hbs'] as { compiler: unknown[] };
   const otherRevision: Templates = { ...texts, prebuilt: { ...prebuilt, 'ipset.restore.hbs': { ...spec, compiler: [Number(spec.compiler[0]) + 1, '>= 9.0.0'] } } };

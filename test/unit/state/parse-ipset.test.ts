@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { canonicalIpsetEntry, compareIpsetEntries, parseIpsetSave } from '../../../src/state/parse-ipset.js';
+import { canonicalIpsetEntry, compareIpsetEntries, isOneKernelElement, parseIpsetSave } from '../../../src/state/parse-ipset.js';
 import { StateParseError } from '../../../src/state/types.js';
 import type { LiveIpSet } from '../../../src/state/types.js';
 import { OWNED_SET_NAMES } from '../../../src/model/names.js';
@@ -114,6 +114,45 @@ test('ipset save: errors carry the line number', () => {
   ] as const) {
     assert.throws(() => parseIpsetSave(text), (e: unknown) => e instanceof StateParseError && e.line === line, text);
   }
+});
+
+test('isOneKernelElement: what apply may verify by entry count (one element, printed back as written)', () => {
+  const yes: [string, string, 'IPv4' | 'IPv6' | undefined][] = [
+    ['10.96.0.1', 'hash:ip', 'IPv4'],
+    ['10.96.0.1,tcp:80', 'hash:ip,port', 'IPv4'],
+    ['fd00::1,udp:53', 'hash:ip,port', 'IPv6'],
+    ['10.244.1.5,sctp:8080,10.244.1.5', 'hash:ip,port,ip', 'IPv4'],
+    ['203.0.113.7,tcp:443,192.0.2.0/24', 'hash:ip,port,net', 'IPv4'],
+    ['30080', 'bitmap:port', undefined],
+  ];
+  for (const [e, type, fam] of yes) assert.ok(isOneKernelElement(e, type, fam), `${e} (${type})`);
+  const no: [string, string, 'IPv4' | 'IPv6' | undefined, string][] = [
+    ['10.0.0.1/32', 'hash:ip', 'IPv4', 'a prefix in an ip field (ipset prints 10.0.0.1)'],
+    ['10.0.0.0/30,tcp:80', 'hash:ip,port', 'IPv4', 'a CIDR in an ip field adds 4 elements'],
+    ['::ffff:1.2.3.4', 'hash:ip', 'IPv6', 'IPv4-mapped text prints otherwise'],
+    ['0::1', 'hash:ip', 'IPv6', 'not canonical'],
+    ['10.0.0.1', 'hash:ip', 'IPv6', 'another family'],
+    ['10.0.0.1,tcp:80-81', 'hash:ip,port', 'IPv4', 'a port range adds 2 elements'],
+    ['10.0.0.1,80', 'hash:ip,port', 'IPv4', 'no protocol (printed as tcp:80)'],
+    ['10.0.0.1,tcp:080', 'hash:ip,port', 'IPv4', 'a leading zero'],
+    ['10.0.0.1,tcp:80,10.1.2.3/32', 'hash:ip,port,net', 'IPv4', 'a host net (printed without /32)'],
+    ['10.0.0.1,tcp:80,10.1.2.3/8', 'hash:ip,port,net', 'IPv4', 'an unmasked CIDR'],
+    ['30000-30002', 'bitmap:port', undefined, 'a range'],
+    ['10.0.0.1', 'hash:ip', undefined, 'a hash set without a family'],
+  ];
+  for (const [e, type, fam, why] of no) assert.not.ok(isOneKernelElement(e, type, fam), `${e} (${type}): ${why}`);
+  // Every entry ipvsc's compile wrote in the golden cases passes, host source ranges aside.
+  let n = 0;
+  for (const f of goldenFiles('ipset.restore')) {
+    for (const set of parseIpsetSave(read(f.path))) {
+      for (const e of set.entries) {
+        n++;
+        const hostNet = set.type === 'hash:ip,port,net' && /\/(32|128)$/.test(e);
+        assert.is(isOneKernelElement(e, set.type, set.family), !hostNet, `${f.name}: ${set.name} ${e}`);
+      }
+    }
+  }
+  assert.ok(n > 100, `${n} entries`);
 });
 
 test.run();
