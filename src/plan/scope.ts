@@ -156,14 +156,17 @@ export function readBackQuery(t: Touched, desired?: DesiredCanonical, opts: { re
     // in, by an `ipset restore` that exited 0 with all its desired entries: when each entry is
     // one element, printed back as written, its entry count shows its content (read-state.ts
     // readFilledSets). Not for plans: nothing was added yet.
-    const filledSets = new Map<string, readonly string[]>();
-    if (opts.afterSteps) {
-      for (const x of desired?.ipsets ?? []) if (x.entries.every((e) => isOneKernelElement(e, x.type, x.family))) filledSets.set(x.name, x.entries);
-    }
+    // Only the sets touched whole are looked up and checked: a one-entry change of a 10k-Service
+    // node must not scan the desired state's 51k entries.
+    const desiredSets = opts.afterSteps ? new Map(desired?.ipsets.map((x) => [x.name, x])) : undefined;
+    const filledBy = (name: string): readonly string[] | undefined => {
+      const x = desiredSets?.get(name);
+      return x && x.entries.every((e) => isOneKernelElement(e, x.type, x.family)) ? x.entries : undefined;
+    };
     const filled: { set: string; entries: readonly string[] }[] = [];
     for (const name of [...t.ipsets].sort()) {
       const es = t.entries.get(name);
-      const fill = es ? undefined : filledSets.get(name);
+      const fill = es ? undefined : filledBy(name);
       if (fill) filled.push({ set: name, entries: fill });
       else if (es && es.size <= MAX_ENTRIES_TESTED_ONE_BY_ONE && testable.has(name)) some.push({ set: name, entries: [...es].sort() });
       else whole.push(name);
