@@ -38,7 +38,8 @@ export const portKey = (ns: string, svc: string, portName: string, proto: string
  * local (kube-proxy favours isLocal=true). Lists are sorted by the `ip:port` string.
  */
 export function buildEndpointsMap(slices: readonly EndpointSlice[], family: Family, nodeName: string): Map<string, Endpoint[]> {
-  const byKey = new Map<string, Map<string, Endpoint>>();
+  // Every endpoint of a key, in slice order; duplicates are resolved once sorted (below).
+  const byKey = new Map<string, Endpoint[]>();
   // Decorate-sort: build each slice's key once, not on every comparison.
   const ordered = slices
     .filter((s) => s.addressType === family)
@@ -61,35 +62,52 @@ export function buildEndpointsMap(slices: readonly EndpointSlice[], family: Fami
       // API server defaults EndpointPort.name to "" (discovery/v1 SetDefaults_EndpointPort).
       if (!port.port) continue;
       const key = portKey(ns, svc, port.name ?? '', port.protocol ?? 'TCP');
-      let set = byKey.get(key);
-      if (!set) byKey.set(key, (set = new Map<string, Endpoint>()));
+      let list = byKey.get(key);
+      if (!list) byKey.set(key, (list = []));
       for (let ei = 0; ei < endpoints.length; ei++) {
         const ep = endpoints[ei]!;
         const first = ep.addresses[0];
         if (first === undefined) continue;
         const ip = parseIp(first);
         if (!ip) continue;
-        const isLocal = nodeName !== '' && (ep.nodeName ?? '') === nodeName;
         const c = ep.conditions ?? {};
-        const e: Endpoint = {
+        list.push({
           ip: ip.text,
           addr: ip,
           port: port.port,
           key: joinHostPort(ip.text, port.port),
-          isLocal,
+          isLocal: nodeName !== '' && (ep.nodeName ?? '') === nodeName,
           ready: c.ready === undefined || c.ready === null || c.ready,
           serving: c.serving === undefined || c.serving === null || c.serving,
           terminating: c.terminating === true,
           zoneHints: ep.hints?.forZones ? ep.hints.forZones.map((z) => z.name) : NO_HINTS,
           nodeHints: ep.hints?.forNodes ? ep.hints.forNodes.map((n) => n.name) : NO_HINTS,
-        };
-        if (!set.has(e.key) || isLocal) set.set(e.key, e);
+        });
       }
     }
   }
-  const out = new Map<string, Endpoint[]>();
   // forEach, not for-of over entries: no [key, value] pair per service port (issue #5).
-  byKey.forEach((set, k) => out.set(k, sortSmall([...set.values()], byEndpointKey)));
+  byKey.forEach((list, k) => byKey.set(k, uniqueByKey(sortSmall(list, byEndpointKey))));
+  return byKey;
+}
+
+/**
+ * One endpoint per `ip:port`, from a list sorted stably by it (so each run of equal keys is in
+ * slice order): the first, unless a later one is local, as kube-proxy's endpointslicecache
+ * favours isLocal=true (the last local one wins, as its map assignment does).
+ */
+function uniqueByKey(sorted: Endpoint[]): Endpoint[] {
+  let dup = false;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i]!.key === sorted[i - 1]!.key) { dup = true; break; }
+  if (!dup) return sorted;
+  const out: Endpoint[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let pick = sorted[i]!;
+    let j = i + 1;
+    for (; j < sorted.length && sorted[j]!.key === pick.key; j++) if (sorted[j]!.isLocal) pick = sorted[j]!;
+    out.push(pick);
+    i = j;
+  }
   return out;
 }
 
