@@ -14,10 +14,24 @@ import type { Diagnostic } from '../diag/diagnostic.js';
 import { pointer } from '../diag/diagnostic.js';
 import { show } from '../validate/check-schema.js';
 import type { Manifest, SourceFile } from './source.js';
+import { loadAllFast } from './fast-yaml.js';
 
 /** YAML 1.2 core schema (no timestamps → Date, no !!binary), plus `<<` merge keys as kubectl allows. */
 // `types` exists at runtime (js-yaml 4) but is missing from @types/js-yaml.
 const SCHEMA = yaml.CORE_SCHEMA.extend([(yaml as unknown as { types: { merge: yaml.Type } }).types.merge]);
+
+// The schema's implicit types in js-yaml's order (null, bool, int, float, merge): the fast reader
+// types plain scalars with them, exactly as js-yaml does (`compiledImplicit` is not in the typings).
+const IMPLICIT = (SCHEMA as unknown as { compiledImplicit: readonly yaml.Type[] }).compiledImplicit;
+
+/** A plain scalar's value under SCHEMA: the first implicit type that resolves it, else the text. */
+export function resolvePlain(text: string): unknown {
+  for (let i = 0; i < IMPLICIT.length; i++) {
+    const t = IMPLICIT[i]!;
+    if (t.resolve(text)) return t.construct(text);
+  }
+  return text;
+}
 
 export const LIMITS = {
   /** Nodes visited per document (aliases counted each time they are reached). */
@@ -69,7 +83,7 @@ function parseFile(f: SourceFile, out: Manifest[], diags: Diagnostic[]): void {
       }
     }
     // maxDepth: js-yaml's own nesting limit (default 100), set to ours so both parsers agree.
-    docs = json ?? yaml.loadAll(f.text, null, { schema: SCHEMA, filename: f.path, maxDepth: LIMITS.depth } as yaml.LoadOptions);
+    docs = json ?? loadAllFast(f.text, resolvePlain) ?? yaml.loadAll(f.text, null, { schema: SCHEMA, filename: f.path, maxDepth: LIMITS.depth } as yaml.LoadOptions);
   } catch (e) {
     diags.push(syntaxDiagnostic(f, e));
     return;
