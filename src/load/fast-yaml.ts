@@ -174,7 +174,12 @@ class Reader {
         // `key:` then the value's block: more indented, or a sequence at the key's own indent.
         this.next(this.eol + 1);
         if (this.ind > mi) value = this.node();
-        else if (this.ind === mi && this.isSeqItem()) value = this.seq(mi);
+        else if (this.ind === mi && this.isSeqItem()) {
+          // Not through node(), but a level all the same: js-yaml counts it against maxDepth.
+          if (++this.depth > MAX_DEPTH) bail();
+          value = this.seq(mi);
+          this.depth--;
+        }
         else value = null;
       } else {
         value = this.scalar(vc, mi);
@@ -195,6 +200,9 @@ class Reader {
       while (c < this.eol && t.charCodeAt(c) === SPACE) c++;
       if (c === this.eol || t.charCodeAt(c) === HASH) {
         this.next(this.eol + 1);
+        // js-yaml quirk: after an empty item it takes the next `-` line as an item of this
+        // sequence even when it is less indented (readBlockSequence skips its indent check).
+        if (this.ind >= 0 && this.ind < si && this.isSeqItem()) bail();
         arr.push(this.ind > si ? this.node() : null);
       } else {
         const ch = t.charCodeAt(c);
@@ -371,8 +379,11 @@ class Reader {
  */
 export function loadAllFast(text: string, resolve: PlainResolver): unknown[] | null {
   if (text.includes('\t') || text.includes('\r') || text.charCodeAt(0) === 0xfeff || NON_PRINTABLE.test(text)) return null;
+  // As js-yaml does: a last line without its newline gets one (it matters to a `|+` block
+  // whose last line is blank).
+  const t = text.length > 0 && !text.endsWith('\n') ? text + '\n' : text;
   try {
-    return new Reader(text, resolve).documents();
+    return new Reader(t, resolve).documents();
   } catch (e) {
     if (e === UNSUPPORTED) return null;
     throw e;

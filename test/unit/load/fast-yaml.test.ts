@@ -80,6 +80,9 @@ const ACCEPTED: Record<string, [string, unknown[]]> = {
     [{ metadata: { annotations: { last: '{"a":1}\n', strip: 'x\n\n  y', keep: 'z\n\n' }, name: 'n' }, items: ['in a sequence\n', ''] }],
   ],
   'a literal block at the end of the text without a newline': ['a: |+\n  x', [{ a: 'x\n' }]],
+  // Found by review: js-yaml adds the missing final newline, so a last line of spaces is a blank line of the block.
+  'a keep block whose last line is spaces without a newline': ['a: |+\n  x\n ', [{ a: 'x\n\n' }]],
+  'a keep block of one blank line without a newline': ['- |+\n x\n ', [['x\n\n']]],
 };
 
 for (const [name, [text, want]] of Object.entries(ACCEPTED)) {
@@ -122,6 +125,9 @@ const REFUSED: Record<string, string> = {
   'text after a closing quote': 'a: "b" c\n',
   'a ? complex key': '? a\n: b\n',
   'empty text': '',
+  // Found by review: js-yaml takes a less indented `-` after an empty item into the inner sequence.
+  'a less indented item after an empty item (js-yaml quirk)': '- -\n- x\n',
+  'a less indented item after an empty nested item': '- a:\n  -\n- x\n',
   'comments only (js-yaml reads [null] or [] by the text\'s length)': '# a\n  # b\n\n',
 };
 
@@ -130,6 +136,14 @@ for (const [name, text] of Object.entries(REFUSED)) {
     assert.is(loadAllFast(text, resolvePlain), null);
   });
 }
+
+test('sequences at their key\'s indent count as levels too (found by review: js-yaml refuses 33 of them)', () => {
+  let chain = '';
+  for (let i = 0; i < 32; i++) chain += `${'  '.repeat(i)}${i ? '- ' : ''}k:\n`;
+  chain += `${'  '.repeat(32)}- x\n`;
+  assert.is(reference(chain).kind, 'refused');
+  assert.is(loadAllFast(chain, resolvePlain), null);
+});
 
 test('nesting deeper than any Kubernetes object is left to js-yaml', () => {
   const deep = Array.from({ length: 45 }, (_, i) => `${'  '.repeat(i)}k${i}:`).join('\n') + ' 1\n';
