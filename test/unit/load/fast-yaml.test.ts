@@ -170,6 +170,12 @@ test('every YAML file of the repository: the same documents as js-yaml, or given
   assert.ok(accepted >= files.length * 0.8, `accepted ${accepted} of ${files.length}`);
 });
 
+test('kubectl get -o yaml with managedFields and last-applied-configuration: accepted, and the same as js-yaml', () => {
+  // managedFields keys such as `k:{"port":80,"protocol":"TCP"}:` and `.: {}`, a `|` annotation.
+  const f = join(ROOT, 'test/fixtures/kubectl/service-list-managed-fields.yaml');
+  assert.is(agree(readFileSync(f, 'utf8'), f), 'accepted');
+});
+
 test('generated clusters (bench/gen-cluster.mjs, YAML): accepted, and the same as js-yaml', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ipvsc-fast-yaml-'));
   try {
