@@ -54,9 +54,6 @@ function charTable(chars: string): Uint8Array {
 /** The escapes JSON and YAML double-quoted strings share, with the same meaning. */
 const JSON_ESCAPES = new Set('"\\/bfnrtu');
 
-/** inlineOrBlock's answer when it read a block scalar (in Reader.block) and moved past it. */
-const BLOCK_DONE = Symbol('block scalar read');
-
 class Reader {
   /** Start of the current line; its indent; where its content starts; its end (the \n or EOF). */
   pos = 0;
@@ -65,9 +62,8 @@ class Reader {
   eol = 0;
   /** The current line is `---` (ind is then -1, which ends every block). */
   sep = false;
+  /** Open mappings and sequences: js-yaml counts each against its maxDepth. */
   depth = 0;
-  /** The value of the block scalar scalar() just read (see BLOCK_DONE). */
-  block = '';
 
   constructor(private readonly text: string, private readonly resolve: PlainResolver) {}
 
@@ -118,10 +114,7 @@ class Reader {
 
   /** The node starting on the current line (its indent is this.ind). */
   node(): unknown {
-    if (++this.depth > MAX_DEPTH) bail();
-    const v = this.isSeqItem() ? this.seq(this.ind) : this.map(this.ind);
-    this.depth--;
-    return v;
+    return this.isSeqItem() ? this.seq(this.ind) : this.map(this.ind);
   }
 
   /** The end of a line's content before a comment (` #`), trailing spaces trimmed. */
@@ -140,10 +133,9 @@ class Reader {
     return end;
   }
 
-  /** Index of the `:` that ends a plain key on the current line (followed by a space or EOL), or -1. */
-  private keyColon(from: number): number {
+  /** Index of the `:` that ends a plain key in [from, end) (followed by a space or the end), or -1. */
+  private keyColon(from: number, end: number): number {
     const t = this.text;
-    const end = this.contentEnd(from);
     for (let i = from; i < end; i++) {
       if (t.charCodeAt(i) === COLON && (i + 1 === end || t.charCodeAt(i + 1) === SPACE)) return i;
     }
@@ -151,13 +143,16 @@ class Reader {
   }
 
   private map(mi: number): Record<string, unknown> {
+    if (++this.depth > MAX_DEPTH) bail();
     const t = this.text;
     const obj: Record<string, unknown> = {};
     for (;;) {
       if (this.isSeqItem()) bail();
       const ks = this.cs;
       if (INDICATORS[t.charCodeAt(ks)] === 1) bail();
-      const colon = this.keyColon(ks);
+      // One scan for the line's comment: the key's colon and a plain value both end before it.
+      const end = this.contentEnd(ks);
+      const colon = this.keyColon(ks, end);
       if (colon < 0) bail();
       let ke = colon;
       while (ke > ks && t.charCodeAt(ke - 1) === SPACE) ke--;
@@ -174,18 +169,16 @@ class Reader {
         // `key:` then the value's block: more indented, or a sequence at the key's own indent.
         this.next(this.eol + 1);
         if (this.ind > mi) value = this.node();
-        else if (this.ind === mi && this.isSeqItem()) {
-          // Not through node(), but a level all the same: js-yaml counts it against maxDepth.
-          if (++this.depth > MAX_DEPTH) bail();
-          value = this.seq(mi);
-          this.depth--;
-        }
+        else if (this.ind === mi && this.isSeqItem()) value = this.seq(mi);
         else value = null;
       } else {
-        value = this.scalar(vc, mi);
+        value = this.scalar(vc, end, mi);
       }
       obj[key] = value;
-      if (this.ind < mi) return obj;
+      if (this.ind < mi) {
+        this.depth--;
+        return obj;
+      }
       // A more indented line after a scalar continues it (a multi-line scalar) or is an error;
       // after a block it is an error: both js-yaml's to read or report.
       if (this.ind > mi) bail();
@@ -193,6 +186,7 @@ class Reader {
   }
 
   private seq(si: number): unknown[] {
+    if (++this.depth > MAX_DEPTH) bail();
     const t = this.text;
     const arr: unknown[] = [];
     while (this.ind === si && this.isSeqItem()) {
@@ -206,41 +200,39 @@ class Reader {
         arr.push(this.ind > si ? this.node() : null);
       } else {
         const ch = t.charCodeAt(c);
-        const nested = (ch === DASH && (c + 1 === this.eol || t.charCodeAt(c + 1) === SPACE)) || (ch !== DQUOTE && ch !== SQUOTE && this.keyColon(c) >= 0);
+        const end = this.contentEnd(c);
+        const nested = (ch === DASH && (c + 1 === this.eol || t.charCodeAt(c + 1) === SPACE)) || (ch !== DQUOTE && ch !== SQUOTE && this.keyColon(c, end) >= 0);
         if (nested) {
           // `- key: v` / `- - x`: the item's block starts at its content's column on this line.
           this.ind = c - this.pos;
           this.cs = c;
           arr.push(this.node());
         } else {
-          arr.push(this.scalar(c, si));
+          arr.push(this.scalar(c, end, si));
         }
       }
       if (this.ind > si) bail();
     }
+    this.depth--;
     return arr;
   }
 
   /**
-   * The scalar that starts at s, a value of a node at parentIndent: to the end of the line (a
-   * comment aside), or a literal block (`|`) over the lines below. Moves to the next line after it.
+   * The scalar that starts at s, a value of a node at parentIndent: to `end` (the line's content
+   * before a comment), or a literal block (`|`) over the lines below. Moves to the next line after it.
    */
-  private scalar(s: number, parentIndent: number): unknown {
-    const v = this.inlineOrBlock(s, parentIndent);
-    if (v !== BLOCK_DONE) this.next(this.eol + 1);
-    return v === BLOCK_DONE ? this.block : v;
+  private scalar(s: number, end: number, parentIndent: number): unknown {
+    const ch = this.text.charCodeAt(s);
+    if (ch === 124 /* | */) return this.literal(s, parentIndent); // moves on itself
+    const v = ch === DQUOTE || ch === SQUOTE ? this.quoted(s, ch === DQUOTE) : this.inline(s, end);
+    this.next(this.eol + 1);
+    return v;
   }
 
-  private inlineOrBlock(s: number, parentIndent: number): unknown {
+  /** A plain scalar or an empty flow collection in [s, end). */
+  private inline(s: number, end: number): unknown {
     const t = this.text;
     const ch = t.charCodeAt(s);
-    if (ch === DQUOTE) return this.quoted(s, true);
-    if (ch === SQUOTE) return this.quoted(s, false);
-    if (ch === 124 /* | */) {
-      this.block = this.literal(s, parentIndent);
-      return BLOCK_DONE;
-    }
-    const end = this.contentEnd(s);
     if (ch === 123 /* { */ || ch === 91 /* [ */) {
       const flow = t.slice(s, end);
       if (flow === '{}') return {};
@@ -357,12 +349,11 @@ class Reader {
     if (this.ind < 0 && !this.sep) bail();
     // Content before the first `---` is the first document; a leading `---` opens it.
     for (;;) {
+      if (!this.sep && this.ind < 0) break; // the end of the text
       if (this.sep) this.next(this.eol + 1);
-      else if (this.ind < 0) break;
       if (this.ind < 0) {
         // `---` followed by `---` or the end: an empty document, which js-yaml reads as null.
         docs.push(null);
-        if (!this.sep) break;
         continue;
       }
       if (this.ind !== 0) bail();

@@ -7,8 +7,8 @@ import type { Protocol, SetId } from './names.js';
 import { PROTOCOLS, SET_CATALOGUE, protocolRank, setName } from './names.js';
 import type { IpSet } from './types.js';
 
-/** ipset's protocol spelling, by protocolRank (PROTOCOLS order); a table, not toLowerCase (a new string per call). */
-const PROTO_LOWER: Readonly<Record<Protocol, string>> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
+/** ipset's protocol spelling by protocolRank: built once, not toLowerCase per entry. */
+const PROTO_BY_RANK: readonly string[] = PROTOCOLS.map((p) => p.toLowerCase());
 
 const enum Kind { Ip, IpPort, IpPortIp, IpPortNet, Port }
 
@@ -48,11 +48,11 @@ function entryText(e: Entry): string {
     case Kind.Port:
       return String(e.port);
     case Kind.IpPort:
-      return `${e.ip!.text},${PROTO_LOWER[PROTOCOLS[e.rank]!]}:${e.port}`;
+      return `${e.ip!.text},${PROTO_BY_RANK[e.rank]}:${e.port}`;
     case Kind.IpPortIp:
-      return `${e.ip!.text},${PROTO_LOWER[PROTOCOLS[e.rank]!]}:${e.port},${e.ip2!.text}`;
+      return `${e.ip!.text},${PROTO_BY_RANK[e.rank]}:${e.port},${e.ip2!.text}`;
     case Kind.IpPortNet:
-      return `${e.ip!.text},${PROTO_LOWER[PROTOCOLS[e.rank]!]}:${e.port},${e.net!.text}`;
+      return `${e.ip!.text},${PROTO_BY_RANK[e.rank]}:${e.port},${e.net!.text}`;
   }
 }
 
