@@ -171,40 +171,75 @@ test('set entries are read one by one: the set\'s header from ipset list -t, the
   ]);
 });
 
-test('a set the steps just filled is proved by its entry count (ipset list -t); another count, or none, reads it whole', async () => {
+test('one set the steps just filled is proved by its entry count (ipset list -t NAME); another count, or none, reads it whole', async () => {
   ran++;
   const loopBack = ['10.180.0.1,tcp:80,10.180.0.1'];
   const save = 'create KUBE-NODE-PORT-TCP bitmap:port range 0-65535\nadd KUBE-NODE-PORT-TCP 30080\nadd KUBE-NODE-PORT-TCP 30081\n';
   const noCount = runOf('ipset/list-t-bitmap.txt');
-  const f = fakeRun({
-    // list-t-hash.txt counts 1 entry, list-t-bitmap.txt 1 as well (recorded on the host)
-    'ipset list -t KUBE-LOOP-BACK': runOf('ipset/list-t-hash.txt'),
-    'ipset list -t KUBE-NODE-PORT-TCP': runOf('ipset/list-t-bitmap.txt'),
-    'ipset save KUBE-NODE-PORT-TCP': { stdout: save },
+  const read = async (answers: Record<string, Answer>, set: string, entries: string[]): Promise<{ ran: string[]; sets: [string, readonly string[]][] }> => {
+    const f = fakeRun(answers);
+    const snap = await readStateWith(f.run, 'n', { files: ['ipset.save'], ipsets: [], ipsetsFilled: [{ set, entries }] });
+    return { ran: f.ran, sets: parseSnapshot(snap).state!.ipsets.map((x) => [x.name, x.entries]) };
+  };
+  // list-t-hash.txt counts 1 entry, list-t-bitmap.txt 1 as well (recorded on the host)
+  // counted 1 = listed 1: the listed entries, no save
+  const same = await read({ 'ipset list -t KUBE-LOOP-BACK': runOf('ipset/list-t-hash.txt') }, 'KUBE-LOOP-BACK', loopBack);
+  assert.equal(same.ran, ['ipset list -t KUBE-LOOP-BACK']);
+  assert.equal(same.sets, [['KUBE-LOOP-BACK', loopBack]]);
+  // counted 1, listed 2: what the kernel holds, read whole
+  const other = await read({ 'ipset list -t KUBE-NODE-PORT-TCP': runOf('ipset/list-t-bitmap.txt'), 'ipset save KUBE-NODE-PORT-TCP': { stdout: save } }, 'KUBE-NODE-PORT-TCP', ['30080', '30082']);
+  assert.equal(other.ran, ['ipset list -t KUBE-NODE-PORT-TCP', 'ipset save KUBE-NODE-PORT-TCP']);
+  assert.equal(other.sets, [['KUBE-NODE-PORT-TCP', ['30080', '30081']]]);
+  // no count printed: read whole
+  const none = await read({
     'ipset list -t KUBE-NODE-PORT-UDP': { ...noCount, stdout: noCount.stdout!.replace(/^Number of entries.*\n/m, '').replace(/TCP/g, 'UDP') },
     'ipset save KUBE-NODE-PORT-UDP': { stdout: 'create KUBE-NODE-PORT-UDP bitmap:port range 0-65535\n' },
-    'ipset list -t KUBE-GONE': runOf('ipset/list-t-missing.txt'),
+  }, 'KUBE-NODE-PORT-UDP', []);
+  assert.equal(none.sets, [['KUBE-NODE-PORT-UDP', []]]);
+  // gone: left out
+  assert.equal((await read({ 'ipset list -t KUBE-GONE': runOf('ipset/list-t-missing.txt') }, 'KUBE-GONE', ['10.0.0.1,tcp:80'])).sets, []);
+});
+
+test('several sets the steps just filled are counted in one listing of every set (ipset list -t); a set of another count, or none, is read whole', async () => {
+  ran++;
+  // The real listing of a node (ipset list -t): KUBE-LOOP-BACK counts 2 entries, KUBE-CLUSTER-IP 3,
+  // KUBE-EXTERNAL-IP 1; a foreign set is listed too, and KUBE-GONE is not.
+  const listing = stdoutOf('ipset/list-terse.txt') + '\nName: cali40-foreign\nType: hash:net\nRevision: 7\nHeader: family inet hashsize 1024 maxelem 1048576 bucketsize 12 initval 0x1\nSize in memory: 504\nReferences: 1\nNumber of entries: 9\n';
+  assert.match(listing, /^Name: KUBE-LOOP-BACK\n(?:.+\n)*Number of entries: 2\n\nName: KUBE-CLUSTER-IP\n(?:.+\n)*Number of entries: 3\n\nName: KUBE-EXTERNAL-IP\n(?:.+\n)*Number of entries: 1\n/);
+  const loopBack = ['10.180.0.1,tcp:80,10.180.0.1', '10.180.0.2,tcp:80,10.180.0.2'];
+  const f = fakeRun({
+    'ipset list -t': { stdout: listing },
+    'ipset save KUBE-CLUSTER-IP': { stdout: 'create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536\nadd KUBE-CLUSTER-IP 10.96.0.1,tcp:443\nadd KUBE-CLUSTER-IP 10.96.0.10,udp:53\nadd KUBE-CLUSTER-IP 10.96.0.10,tcp:53\n' },
   });
   const snap = await readStateWith(f.run, 'n', {
     files: ['ipset.save'],
     ipsets: [],
     ipsetsFilled: [
       { set: 'KUBE-LOOP-BACK', entries: loopBack },
-      { set: 'KUBE-NODE-PORT-TCP', entries: ['30080', '30082'] },
-      { set: 'KUBE-NODE-PORT-UDP', entries: [] },
+      { set: 'KUBE-CLUSTER-IP', entries: ['10.96.0.1,tcp:443'] },
+      { set: 'KUBE-EXTERNAL-IP', entries: ['203.0.113.10,tcp:80'] },
       { set: 'KUBE-GONE', entries: ['10.0.0.1,tcp:80'] },
     ],
   });
-  assert.equal(f.ran.filter((c) => c.startsWith('ipset save')).sort(), ['ipset save KUBE-NODE-PORT-TCP', 'ipset save KUBE-NODE-PORT-UDP']);
+  // One listing for four sets; only the set whose count differs is saved.
+  assert.equal(f.ran, ['ipset list -t', 'ipset save KUBE-CLUSTER-IP']);
   const sets = parseSnapshot(snap).state!.ipsets;
-  assert.equal(sets.map((x) => [x.name, x.entries]), [
-    // counted 1 = listed 1: the listed entries, no save
-    ['KUBE-LOOP-BACK', loopBack],
-    // counted 1, listed 2: what the kernel holds, read whole
-    ['KUBE-NODE-PORT-TCP', ['30080', '30081']],
-    // no count printed: read whole
-    ['KUBE-NODE-PORT-UDP', []],
+  assert.equal(sets.map((x) => [x.name, x.type, x.entries]), [
+    ['KUBE-LOOP-BACK', 'hash:ip,port,ip', loopBack],
+    ['KUBE-CLUSTER-IP', 'hash:ip,port', ['10.96.0.1,tcp:443', '10.96.0.10,tcp:53', '10.96.0.10,udp:53']],
+    ['KUBE-EXTERNAL-IP', 'hash:ip,port', ['203.0.113.10,tcp:80']],
   ]);
+});
+
+test('a listing of every set that fails throws (never read as no sets)', async () => {
+  ran++;
+  const f = fakeRun({ 'ipset list -t': { exitCode: 1, stderr: 'ipset v7.17: Kernel error received: Operation not permitted\n' } });
+  try {
+    await readStateWith(f.run, 'n', { files: ['ipset.save'], ipsets: [], ipsetsFilled: [{ set: 'A', entries: [] }, { set: 'B', entries: [] }] });
+    assert.unreachable('must throw');
+  } catch (e) {
+    assert.match((e as Error).message, /ipset list -t exited 1: ipset v7.17: Kernel error received/);
+  }
 });
 
 test('an ipset test that fails for another reason than absence throws', async () => {
@@ -283,5 +318,5 @@ test('a whole-table read through /proc/net/ip_vs: HZ learned from one persistent
   assert.equal(plain.ran, ['ipvsadm -Ln']);
 });
 
-test('ran every case', () => assert.ok(ran >= 14, `ran ${ran}`));
+test('ran every case', () => assert.ok(ran >= 16, `ran ${ran}`));
 test.run();
