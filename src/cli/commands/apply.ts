@@ -176,7 +176,7 @@ async function fromSavedPlan(file: string, args: ParsedArgs, io: Io, host: Host 
     throw new UsageError(`cannot read the saved plan ${file}: ${(e as Error).message}`);
   }
   if (saved.kind !== 'ipvsc-plan' || !saved.artifacts || !saved.manifest || !saved.state_digest) throw new UsageError(`${file} is not a plan saved by ipvsc plan -out`);
-  const h = host ?? hostFor(args, io, saved.node ?? '', timings);
+  const h = host ?? (await hostFor(args, io, saved.node ?? '', timings));
   const snap = await h.readState();
   const parsed = parseSnapshot(snap);
   if (!parsed.state) return { diags: [] };

@@ -13,7 +13,7 @@ export async function runState(args: ParsedArgs, io: Io, host?: Host): Promise<n
   const [verb, dir] = args.positionals;
   if (verb !== 'save' || !dir) throw new UsageError('usage: ipvsc state save DIR');
   const nodeName = (args.kubeProxy.find((f) => f.name === 'hostname-override')?.value ?? '').toLowerCase();
-  const h = host ?? hostFor({ ...args, own: new Map([...args.own].filter(([k]) => k !== 'state')) }, io, nodeName);
+  const h = host ?? await hostFor({ ...args, own: new Map([...args.own].filter(([k]) => k !== 'state')) }, io, nodeName);
   const snap = await h.readState({ files: EVERY_FILE });
   const files = Object.fromEntries(Object.entries(snap).filter(([, v]) => v !== undefined)) as Record<string, string>;
   writeFilesAtomically(resolve(io.cwd, dir), files, [], 0o600);
