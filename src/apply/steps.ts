@@ -36,7 +36,13 @@ export interface Step {
 
 /** From this many IPVS lines on, the IPVS additions are loaded in IPVS_CHUNKS restores. */
 export const IPVS_CHUNK_MIN_LINES = 4000;
-export const IPVS_CHUNKS = 4;
+/**
+ * Where each chunk ends, as a share of the IPVS lines. The last chunk is the small one: what waits
+ * for it (its kube-ipvs0 addresses, and the IPVS read-back, which reads the whole table) starts
+ * sooner, and its addresses, bound while the read-back runs, compete with it less (issue #5).
+ */
+export const IPVS_CHUNK_ENDS = [0.3, 0.6, 0.9, 1] as const;
+export const IPVS_CHUNKS = IPVS_CHUNK_ENDS.length;
 
 const vsRef = (v: Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>): string => `${IPVSADM_SWITCH[v.protocol]} ${joinHostPort(v.address, v.port)}`;
 const vsOpts = (v: LiveVirtualServer): string => `-s ${v.scheduler}${v.flags.length ? ` -b ${v.flags.join(',')}` : ''}${v.timeout ? ` -p ${v.timeout}` : ''}`;
@@ -138,14 +144,14 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
   }
   if (run) count(linesOfVip, vipOfChange[ipvsAddChanges.length - 1]!, run);
   const want = ipvsAddChanges.length >= IPVS_CHUNK_MIN_LINES ? IPVS_CHUNKS : 1;
-  // Chunks of about equal line counts (a node IP carries every NodePort: thousands of lines),
+  // Chunks by line counts, IPVS_CHUNK_ENDS (a node IP carries every NodePort: thousands of lines),
   // numbered without gaps (one address's lines may fill more than one share).
   const chunkOfVip = new Map<string, number>();
   let seen = 0;
   let chunks = 0;
   let lastShare = -1;
   for (const [a, n] of linesOfVip) {
-    const share = Math.floor((seen * want) / ipvsAddChanges.length);
+    const share = want === 1 ? 0 : IPVS_CHUNK_ENDS.findIndex((end) => seen < end * ipvsAddChanges.length);
     if (share !== lastShare) [chunks, lastShare] = [chunks + 1, share];
     chunkOfVip.set(a, chunks - 1);
     seen += n;

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { parseArgs } from '../../../src/cli/args.js';
 import { computePlan } from '../../../src/cli/commands/plan.js';
-import { IPVS_CHUNKS, IPVS_CHUNK_MIN_LINES, buildSteps } from '../../../src/apply/steps.js';
+import { IPVS_CHUNKS, IPVS_CHUNK_ENDS, IPVS_CHUNK_MIN_LINES, buildSteps } from '../../../src/apply/steps.js';
 import type { Change, Plan } from '../../../src/plan/types.js';
 import type { DesiredCanonical } from '../../../src/state/desired.js';
 import type { LiveVirtualServer } from '../../../src/state/types.js';
@@ -85,6 +85,11 @@ test(`${IPVS_CHUNK_MIN_LINES}+ IPVS lines load in ${IPVS_CHUNKS} chunks by addre
   // Every change in exactly one step; the IPVS lines are the unchunked ones, in the same order per service.
   assert.is(steps.reduce((n, s) => n + s.changes.length, 0), changes.length);
   assert.is(ipvsSteps.reduce((n, s) => n + steps[s]!.command.input!.trim().split('\n').length, 0), 4802);
+  // Chunk sizes follow IPVS_CHUNK_ENDS (30/30/30/10%, to a VIP's 4 lines): the last is the small one.
+  const sizes = ipvsSteps.map((s) => steps[s]!.command.input!.trim().split('\n').length);
+  const ends = sizes.map((_, k) => sizes.slice(0, k + 1).reduce((a, b) => a + b, 0) / 4802);
+  ends.forEach((e, k) => assert.ok(Math.abs(e - IPVS_CHUNK_ENDS[k]!) < 0.01, `chunk ${k} ends at ${e.toFixed(3)} of the lines (sizes ${sizes.join(', ')})`));
+  assert.ok(sizes[IPVS_CHUNKS - 1]! < Math.min(...sizes.slice(0, -1)) / 2, `sizes ${sizes.join(', ')}`);
   ran++;
 });
 
