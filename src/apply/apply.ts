@@ -20,6 +20,7 @@ import { canonicalRule } from '../state/parse-iptables.js';
 import { SYSCTL_NAMES } from '../host/read-state.js';
 import type { LiveIptables } from '../state/types.js';
 import { buildSteps } from './steps.js';
+import { ipvsReadBackMatches } from '../plan/ipvs-exact.js';
 import { bySubsystem, readBackQuery, restrictDesired, restrictReadBack, touchedBy } from '../plan/scope.js';
 import type { Touched } from '../plan/scope.js';
 import type { Timings } from '../host/timings.js';
@@ -173,7 +174,12 @@ type ReadBack = { readonly changes: readonly Change[] } | { readonly error: stri
 /** What still differs among one subsystem's touched keys, read back from the node. */
 async function readBackPart(sub: Subsystem, t: Touched, desired: DesiredCanonical, before: CanonicalState, host: Host, timings: Timings): Promise<readonly Change[]> {
   const snap = await timings.phase(`verify ${sub}: read back`, () => host.readState(readBackQuery(t, desired, { afterSteps: true })));
-  return timings.phaseSync(`verify ${sub}: parse and compare`, () => makePlan(restrictDesired(desired, t), restrictReadBack(snap, t, desired, before.node)).changes);
+  const want = restrictDesired(desired, t);
+  // A whole-table IPVS read-back (through /proc/net/ip_vs) that holds the services line for line
+  // needs no parse and diff (plan/ipvs-exact.ts); any other answer gets them.
+  const save = sub === 'ipvs' && snap['ipvsadm.list'] === undefined ? snap['ipvsadm.save'] : undefined;
+  if (save !== undefined && timings.phaseSync('verify ipvs: compare line for line', () => ipvsReadBackMatches(save, want.ipvs, t.ipvs.values()))) return [];
+  return timings.phaseSync(`verify ${sub}: parse and compare`, () => makePlan(want, restrictReadBack(snap, t, desired, before.node)).changes);
 }
 
 const summaryOf = (changes: readonly Change[]): Plan['summary'] => ({
