@@ -14,6 +14,7 @@
 # /etc/protocols is bind-mounted from a tmpfs copy and ipvsc runs from a copy of its runtime on
 # tmpfs (bench/copy-runtime.mjs), as installed on a node's disk. BENCH_ON_9P=1 skips both.
 # IPVSC_TREE=DIR times another checkout (built, with node_modules), e.g. an older commit.
+# BENCH_FULL_ONLY=1 stops after the floor and the full apply (to compare builds quickly).
 set -u
 source test/vm-tests/lib.sh
 N=${1:-10000}
@@ -55,6 +56,12 @@ ip netns del floor
 export IPVSC_TIMINGS=1   # per-phase durations on stderr ([timing] lines), copied to $VM_RESULTS
 t0=$(now); $IPVSC apply --from $W/out --hostname-override node-0 >$W/full.out 2>&1; rc=$?; t1=$(now); FULL=$(secs $t0 $t1)
 FULLSTEPS=$(grep -c '^- ' $W/full.out)
+
+if [ -n "${BENCH_FULL_ONLY:-}" ]; then
+  echo "RESULT services=$N floor_s=$FLOOR full_apply_s=$FULL full_apply_steps=$FULLSTEPS full_rc=$rc"
+  grep -E '^\[timing\]' $W/full.out
+  exit 0
+fi
 
 # 3. incremental: one endpoint changed (one that really is a real server of node-0: taken from the
 # compiled ipvsadm.restore, so the plan has changes); then one Service added.
