@@ -21,9 +21,10 @@
  */
 import { joinHostPort } from '../model/net.js';
 import type { ForwardMethod, LiveVirtualServer } from '../state/types.js';
+import { IPVSADM_SWITCH } from '../state/types.js';
+import { isCanonicalUint, isCanonicalV4, isCanonicalV6 } from '../state/scan.js';
 
 type VsRef = Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>;
-import { IPVSADM_SWITCH } from '../state/types.js';
 
 const METHOD_SWITCH: Readonly<Record<ForwardMethod, string>> = { masq: '-m', route: '-g', tunnel: '-i' };
 
@@ -54,15 +55,20 @@ export function ipvsReadBackMatches(save: string, want: readonly LiveVirtualServ
     if (!byRef.has(ref)) byRef.set(ref, undefined);
   }
   let matched = 0;
-  let at = save.startsWith('-A ') ? 0 : afterNewline(save.indexOf('\n-A '));
+  // From the first line to the last, nothing but services and their real servers.
+  if (save !== '' && !save.startsWith('-A ')) return false;
+  let at = save === '' ? -1 : 0;
   while (at >= 0) {
     // `-A -t 10.0.0.1:80 -s rr`: the service ends where its scheduler begins
     const sched = save.indexOf(' -s ', at);
     const ref = save.slice(at + 3, sched);
     const v = byRef.get(ref);
     if (v === undefined) {
-      if (byRef.has(ref)) return false; // deleted, still there
-      at = afterNewline(save.indexOf('\n-A ', at));
+      // Another service, which must be one for sure: the same text would name the same service
+      // (canonical), and its real-server lines are its own (none of a touched one among them).
+      if (byRef.has(ref) || !isCanonicalRef(ref)) return false; // deleted, still there; or not sure
+      at = otherBlockEnd(save, save.indexOf('\n', at) + 1, ref);
+      if (at === -2) return false;
       continue;
     }
     if (v === null) return false; // listed twice
@@ -73,6 +79,30 @@ export function ipvsReadBackMatches(save: string, want: readonly LiveVirtualServ
     at = end < save.length ? end : -1;
   }
   return matched === want.length;
+}
+
+/**
+ * The next service line after a service of another's real servers (from `p`): -1 at the end,
+ * -2 when a line there is not `-a REF -r …` of that service.
+ */
+function otherBlockEnd(s: string, p: number, ref: string): number {
+  while (p > 0 && p < s.length) {
+    if (s.startsWith('-A ', p)) return p;
+    if (!s.startsWith('-a ', p) || !s.startsWith(ref, p + 3) || !s.startsWith(' -r ', p + 3 + ref.length)) return -2;
+    p = s.indexOf('\n', p) + 1;
+  }
+  return p === s.length ? -1 : -2; // (0: no final newline)
+}
+
+/** `-t 10.0.0.1:80`, `--sctp-service [fd00::1]:443`: a switch and a canonical address and port. */
+function isCanonicalRef(ref: string): boolean {
+  const sw = ref.startsWith('-t ') || ref.startsWith('-u ') ? 3 : ref.startsWith('--sctp-service ') ? 15 : -1;
+  if (sw < 0) return false;
+  const colon = ref.lastIndexOf(':');
+  const port = Number(ref.slice(colon + 1));
+  if (!isCanonicalUint(ref, colon + 1) || port > 65535) return false;
+  if (ref.charCodeAt(sw) === 91) return ref.charCodeAt(colon - 1) === 93 && isCanonicalV6(ref, sw + 1, colon - 1); // '[' ']'
+  return isCanonicalV4(ref, sw, colon);
 }
 
 /** Where `v`'s block ends (its scheduler at `p`), when it reads exactly as written above; else -1. */
@@ -119,6 +149,3 @@ function hostPortAt(s: string, p: number, address: string, port: number): number
 
 /** `-t 10.0.0.1:80`, `--sctp-service [fd00::1]:80`: how a save line names the service. */
 const refOf = (v: VsRef): string => `${IPVSADM_SWITCH[v.protocol]} ${joinHostPort(v.address, v.port)}`;
-
-/** The position after a `\n` found at `i` (-1: none found). */
-const afterNewline = (i: number): number => (i < 0 ? -1 : i + 1);

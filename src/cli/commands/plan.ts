@@ -96,7 +96,7 @@ export async function computePlan(args: ParsedArgs, io: Io, host?: Host, timings
   // --from: compiled artifacts do not depend on the node (a compile learns NodePort addresses from
   // its interfaces), so they are read and parsed while the node's tools run: at 10k Services in
   // the VM, ~1 s of reads behind ~3 s of parsing.
-  const early = flagValue(args, 'from') !== undefined ? await desiredOf(args, io, undefined, timings) : undefined;
+  const early = flagValue(args, 'from') ? await desiredOf(args, io, undefined, timings) : undefined; // (as loadDesired tells)
   const snap = await reading;
   const parsed = timings.phaseSync('plan: parse the node state', () => parseSnapshot(snap));
   if (!parsed.state) return { diags: parsed.diags };

@@ -147,10 +147,10 @@ test('what /proc/net/ip_vs does not show, or shows otherwise, goes to the full d
   const base: LiveVirtualServer = { protocol: 'TCP', address: '10.96.0.1', port: 80, scheduler: 'rr', flags: [], timeout: 0, realServers: [{ address: '10.244.0.1', port: 80, weight: 1, method: 'masq' }] };
   const save = procIpVsToSave(procTable([base], rng(1)), HZ);
   assert.ok(ipvsReadBackMatches(save, [base], [base]));
-  assert.not.ok(ipvsReadBackMatches(save, [{ ...base, flags: ['mh-port'], scheduler: 'mh' }], [base]));
-  assert.not.ok(ipvsReadBackMatches(save, [{ ...base, timeout: 60, netmask: '255.255.255.0' }], [base]));
+  assert.not.ok(ipvsReadBackMatches(save, [{ ...base, flags: ['sh-port'] }], [base]));
+  assert.not.ok(ipvsReadBackMatches(save, [{ ...base, netmask: '255.255.255.0' }], [base]));
   assert.not.ok(ipvsReadBackMatches(save, [{ ...base, realServers: [{ ...base.realServers[0]!, upperThreshold: 10 }] }], [base]));
-  assert.not.ok(ipvsReadBackMatches(save, [{ ...base, fwmark: 7, address: '', port: 0 }], [base]));
+  assert.not.ok(ipvsReadBackMatches(save, [{ ...base, fwmark: 7 }], [base]));
   // a service listed twice in the desired state, and an empty table
   assert.not.ok(ipvsReadBackMatches(save, [base, base], [base]));
   assert.not.ok(ipvsReadBackMatches('', [base], [base]));
@@ -158,6 +158,26 @@ test('what /proc/net/ip_vs does not show, or shows otherwise, goes to the full d
   // a service the steps deleted must be gone: touched, not desired
   assert.not.ok(ipvsReadBackMatches(save, [], [base]));
   assert.ok(ipvsReadBackMatches('', [], [base]));
+  ran++;
+});
+
+test('text in any other form is not trusted: options before -s, non-canonical addresses, a real server away from its service, other lines', () => {
+  const want: LiveVirtualServer = { protocol: 'TCP', address: '10.96.0.1', port: 80, scheduler: 'rr', flags: [], timeout: 0, realServers: [{ address: '10.244.0.1', port: 80, weight: 1, method: 'masq' }] };
+  const gone: LiveVirtualServer = { ...want, address: '10.96.0.9', realServers: [] };
+  const mine = '-A -t 10.96.0.1:80 -s rr\n-a -t 10.96.0.1:80 -r 10.244.0.1:80 -m -w 1\n';
+  const other = '-A -u 10.96.0.2:53 -s rr\n-a -u 10.96.0.2:53 -r 10.244.0.2:53 -m -w 1\n';
+  assert.ok(ipvsReadBackMatches(mine + other, [want], [want, gone]));
+  assert.ok(ipvsReadBackMatches(other + mine, [want], [want, gone]));
+  // the deleted service, still there, written in ways that do not name it as refOf does
+  for (const still of ['-A -t 10.96.0.9:80 -p 60 -s rr\n', '-A -t 10.96.0.9:080 -s rr\n', '-A --tcp-service 10.96.0.9:80 -s rr\n', '-A -t 010.96.0.9:80 -s rr\n', '-A -t [::ffff:10.96.0.9]:80 -s rr\n']) {
+    assert.not.ok(ipvsReadBackMatches(mine + still, [want], [want, gone]), still);
+  }
+  // a real server of mine listed under another service; lines that are neither; no final newline
+  assert.not.ok(ipvsReadBackMatches('-A -t 10.96.0.1:80 -s rr\n' + other + '-a -t 10.96.0.1:80 -r 10.244.0.1:80 -m -w 1\n', [{ ...want, realServers: [] }], [want]));
+  assert.not.ok(ipvsReadBackMatches('--set 0 0 0\n' + mine, [want], [want]));
+  assert.not.ok(ipvsReadBackMatches(mine + '\n' + other, [want], [want]));
+  assert.not.ok(ipvsReadBackMatches(mine + other.trimEnd(), [want], [want]));
+  assert.not.ok(ipvsReadBackMatches(mine.trimEnd(), [want], [want]));
   ran++;
 });
 
@@ -178,5 +198,5 @@ test('the captured kernel table (Debian 12, kernel 6.1, HZ 250) matches the serv
   ran++;
 });
 
-test('ran every case', () => assert.is(ran, 4));
+test('ran every case', () => assert.is(ran, 5));
 test.run();
