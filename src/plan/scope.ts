@@ -85,7 +85,9 @@ export function touchedBy(changes: readonly Change[]): Touched {
         const name = space < 0 ? c.key : c.key.slice(0, space);
         ipsets.add(name);
         if (c.kind !== 'entry' || space < 0) wholeSets.add(name);
-        else {
+        else if (!wholeSets.has(name)) {
+          // (the entries of a set touched whole are not kept: a full apply adds 51k of them
+          // right after creating their sets)
           let es = entries.get(name);
           if (!es) entries.set(name, (es = new Set()));
           es.add(c.key.slice(space + 1));
