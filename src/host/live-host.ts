@@ -70,4 +70,5 @@ export function catFiles(paths: readonly string[]): CommandResult {
 /** strerror() of the errors a read of a kernel file meets, as cat prints them. */
 const STRERROR: Readonly<Record<string, string>> = {
   ENOENT: 'No such file or directory', EACCES: 'Permission denied', EISDIR: 'Is a directory', EPERM: 'Operation not permitted', EIO: 'Input/output error',
+  ENOTDIR: 'Not a directory', ELOOP: 'Too many levels of symbolic links', ENXIO: 'No such device or address', EINVAL: 'Invalid argument',
 };

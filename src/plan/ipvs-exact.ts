@@ -37,9 +37,11 @@ const METHOD_SWITCH: Readonly<Record<ForwardMethod, string>> = { masq: '-m', rou
  *   -a -t 10.20.30.41:80 -r 10.180.0.2:8080 -m -w 0
  *   -a -t 10.20.30.41:80 -r 10.180.0.1:80 -m -w 1
  *
- * Compared in place (no line is built: ~100k at 10k Services). Services of `save` not in `want`
- * are not looked at. What that form does not show or writes otherwise (scheduler flags, netmasks,
- * thresholds, fwmark services) answers false: the full diff decides.
+ * Compared in place (no line is built: ~100k at 10k Services). Other services of `save` are only
+ * checked to be what they seem: named canonically (so none is a touched one spelled otherwise)
+ * with their real servers under them, as in procIpVsToSave's or `ipvsadm -Sn`'s text (a recorded
+ * state's); any other text answers false. So does what that form does not show or writes otherwise
+ * (scheduler flags, netmasks, thresholds, fwmark services): the full diff decides.
  */
 export function ipvsReadBackMatches(save: string, want: readonly LiveVirtualServer[], touched: Iterable<VsRef>): boolean {
   /** `-t 10.0.0.1:80` → the service; null once its block matched; undefined when it must be absent. */

@@ -18,7 +18,7 @@ test('cat FILE... reads as cat prints: the texts joined; a missing file is exit 
   writeFileSync(join(dir, 'a'), 'one\n');
   writeFileSync(join(dir, 'b'), 'two');
   const h = new LiveHost('n');
-  for (const args of [[join(dir, 'a'), join(dir, 'b')], [join(dir, 'a'), join(dir, 'missing'), join(dir, 'b')], [join(dir, 'missing')], [dir]]) {
+  for (const args of [[join(dir, 'a'), join(dir, 'b')], [join(dir, 'a'), join(dir, 'missing'), join(dir, 'b')], [join(dir, 'missing')], [dir], [join(dir, 'a', 'x')]]) {
     const got = await h.run({ tool: 'cat', args, mutating: false });
     const real = spawnSync('cat', args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
     assert.equal(got, { exitCode: real.status, stdout: real.stdout, stderr: real.stderr }, args.join(' '));
