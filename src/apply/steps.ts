@@ -21,8 +21,9 @@ import { joinHostPort } from '../model/net.js';
 import type { Command } from '../host/host.js';
 import type { Change, Plan } from '../plan/types.js';
 import type { DesiredCanonical } from '../state/desired.js';
-import type { LiveIpSet, LiveRealServer, LiveVirtualServer } from '../state/types.js';
-import { IPVSADM_SWITCH, vsKey } from '../state/types.js';
+import type { LiveIpSet, LiveVirtualServer } from '../state/types.js';
+import { IPVSADM_SWITCH, ipvsadmRef, vsKey } from '../state/types.js';
+import { hostPortEnd } from '../state/scan.js';
 
 export interface Step {
   /** What this step does, for people and for error reports. */
@@ -44,7 +45,6 @@ export const IPVS_CHUNK_MIN_LINES = 4000;
 export const IPVS_CHUNK_ENDS = [0.3, 0.6, 0.9, 1] as const;
 export const IPVS_CHUNKS = IPVS_CHUNK_ENDS.length;
 
-const vsRef = (v: Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>): string => `${IPVSADM_SWITCH[v.protocol]} ${joinHostPort(v.address, v.port)}`;
 const vsOpts = (v: LiveVirtualServer): string => `-s ${v.scheduler}${v.flags.length ? ` -b ${v.flags.join(',')}` : ''}${v.timeout ? ` -p ${v.timeout}` : ''}`;
 
 /** `TCP/10.0.0.1:80 -> 10.1.1.1:8080`, `… -> [fd00::1]:80` → [vsKey, rs address, rs port] */
@@ -267,7 +267,7 @@ class IpvsLines {
     const i = this.next;
     // The next real server, when the key names it (and it is the first at that address: the
     // parsers sort real servers by address and port, so a duplicate is the one before).
-    if (i < rs.length && isHostPortAt(key, arrow + 4, rs[i]!) && !(i > 0 && rs[i - 1]!.address === rs[i]!.address && rs[i - 1]!.port === rs[i]!.port)) {
+    if (i < rs.length && hostPortEnd(key, arrow + 4, rs[i]!.address, rs[i]!.port) === key.length && !(i > 0 && rs[i - 1]!.address === rs[i]!.address && rs[i - 1]!.port === rs[i]!.port)) {
       this.next = i + 1;
       return start + key.slice(arrow + 4) + this.weight(rs[i]!.weight);
     }
@@ -283,7 +283,7 @@ class IpvsLines {
     this.key = key;
     this.vs = v;
     this.vip = v.address;
-    this.ref = vsRef(v);
+    this.ref = ipvsadmRef(v);
     this.addRs = `-a ${this.ref} -r `;
     this.editRs = `-e ${this.ref} -r `;
     this.next = 0;
@@ -296,19 +296,6 @@ class IpvsLines {
     if (s === undefined) this.weights.set(w, (s = ` -m -w ${w}`));
     return s;
   }
-}
-
-/** Whether `s.slice(from)` is joinHostPort(r.address, r.port), compared in place. */
-function isHostPortAt(s: string, from: number, r: LiveRealServer): boolean {
-  const a = r.address;
-  const v6 = a.includes(':');
-  const at = from + (v6 ? 1 : 0);
-  const colon = at + a.length + (v6 ? 1 : 0);
-  if (v6 && (s.charCodeAt(from) !== 91 || s.charCodeAt(colon - 1) !== 93)) return false; // '[' ']'
-  if (s.charCodeAt(colon) !== 58 || !s.startsWith(a, at)) return false; // ':'
-  const digits = s.length - colon - 1;
-  // String(port): its digits, no leading zero
-  return digits > 0 && digits <= 5 && (digits === 1 || s.charCodeAt(colon + 1) !== 48) && Number(s.slice(colon + 1)) === r.port;
 }
 
 /** `TCP/10.0.0.1:80` → `-t 10.0.0.1:80` */

@@ -179,12 +179,22 @@ async function readSetEntries(run: Run, sets: readonly { readonly set: string; r
 }
 
 /** `ipset list -t NAME`'s answer as a `create` line and the entry count; undefined when the set does not exist. */
-function setHeader(set: string, args: string[], head: CommandResult): { create: string; count: number | undefined } | undefined {
+function setHeader(set: string, args: string[], head: CommandResult): SetHeader | undefined {
   if (head.exitCode !== 0) return /does not exist/i.test(head.stderr) ? undefined : readFailed('ipset', args, head);
-  const type = /^Type:\s*(\S+)/m.exec(head.stdout)?.[1];
-  const header = /^Header:\s*(.*)$/m.exec(head.stdout)?.[1];
-  if (!type || header === undefined) return readFailed('ipset', args, { ...head, stderr: `no Type/Header line in: ${head.stdout.trim()}` });
-  const count = /^Number of entries:\s*(\d+)\s*$/m.exec(head.stdout)?.[1];
+  return headerOf(set, args, head.stdout);
+}
+
+interface SetHeader {
+  readonly create: string;
+  readonly count: number | undefined;
+}
+
+/** One set's block of `ipset list -t` (`args`: the command that printed it) as a `create` line and the entry count. */
+function headerOf(set: string, args: string[], block: string): SetHeader {
+  const type = /^Type:\s*(\S+)/m.exec(block)?.[1];
+  const header = /^Header:\s*(.*)$/m.exec(block)?.[1];
+  if (!type || header === undefined) return readFailed('ipset', args, { exitCode: 0, stdout: block, stderr: `no Type/Header line in: ${block.trim()}` });
+  const count = /^Number of entries:\s*(\d+)\s*$/m.exec(block)?.[1];
   return { create: `create ${set} ${type} ${header.trim()}`, count: count === undefined ? undefined : Number(count) };
 }
 
@@ -206,10 +216,14 @@ async function readFilledSets(run: Run, sets: readonly { readonly set: string; r
   const all = sets.length > 1 ? await run({ tool: 'ipset', args: listArgs, mutating: false }) : undefined;
   const headers = all?.exitCode === 0 ? splitSetList(all.stdout) : undefined;
   const texts = await pool(sets, 4, async ({ set, entries }) => {
-    const headArgs = headers ? listArgs : ['list', '-t', set];
-    // A set missing from the whole listing answers as `ipset list -t NAME` would.
-    const head = headers ? headers.get(set) ?? { exitCode: 1, stdout: '', stderr: `ipset: The set with the given name does not exist\n` } : await run({ tool: 'ipset', args: headArgs, mutating: false });
-    const h = setHeader(set, headArgs, head);
+    let h: SetHeader | undefined;
+    if (headers) {
+      const block = headers.get(set);
+      h = block === undefined ? undefined : headerOf(set, listArgs, block); // (not listed: it does not exist)
+    } else {
+      const args = ['list', '-t', set];
+      h = setHeader(set, args, await run({ tool: 'ipset', args, mutating: false }));
+    }
     if (h === undefined) return '';
     if (h.count === entries.length) return `${h.create}\n${entries.map((e) => `add ${set} ${e}\n`).join('')}`;
     const args = ['save', set];
@@ -221,7 +235,7 @@ async function readFilledSets(run: Run, sets: readonly { readonly set: string; r
 }
 
 /**
- * `ipset list -t` (every set) → each set's block, as `ipset list -t NAME` prints it. Blocks start
+ * `ipset list -t` (every set) → each set's block, as `ipset list -t NAME` prints it, by name. Blocks start
  * with `Name:` and are separated by an empty line (test/fixtures/tool-output/ipset/list-terse.txt):
  *
  *   Name: KUBE-LOOP-BACK
@@ -235,11 +249,11 @@ async function readFilledSets(run: Run, sets: readonly { readonly set: string; r
  *   Name: KUBE-CLUSTER-IP
  *   …
  */
-export function splitSetList(text: string): Map<string, CommandResult> {
-  const out = new Map<string, CommandResult>();
+function splitSetList(text: string): Map<string, string> {
+  const out = new Map<string, string>();
   for (const block of text.split(/^(?=Name: )/m)) {
     const name = /^Name: (\S+)\s*$/m.exec(block)?.[1];
-    if (name !== undefined) out.set(name, { exitCode: 0, stdout: block.trimEnd() + '\n', stderr: '' });
+    if (name !== undefined) out.set(name, block);
   }
   return out;
 }

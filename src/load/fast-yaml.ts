@@ -19,16 +19,16 @@
 export type PlainResolver = (text: string) => unknown;
 
 /** Thrown to leave the subset; caught in loadAllFast only (one instance: no stack per throw). */
-class Unsupported extends Error {}
-const UNSUPPORTED = new Unsupported('outside the fast YAML subset');
+const UNSUPPORTED = new Error('outside the fast YAML subset');
 function bail(): never {
   throw UNSUPPORTED;
 }
 
 // js-yaml refuses these anywhere in a scalar (its PATTERN_NON_PRINTABLE); refusing them anywhere
-// in the text is stricter (a comment may hold them) and cheap: one regular-expression scan.
+// in the text is stricter (a comment may hold them) and cheap: one regular-expression scan, which
+// also refuses tabs and carriage returns (\x09, \x0D: outside the subset, js-yaml reads them).
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-const NON_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/;
+const UNREAD = /[\x00-\x09\x0B-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/;
 
 /** Deeper than any Kubernetes object; js-yaml's own limit (maxDepth) is left to js-yaml. */
 const MAX_DEPTH = 40;
@@ -107,9 +107,13 @@ class Reader {
 
   /** `- ` or a lone `-` at the content start. */
   private isSeqItem(): boolean {
-    if (this.text.charCodeAt(this.cs) !== DASH) return false;
-    const n = this.cs + 1;
-    return n === this.eol || this.text.charCodeAt(n) === SPACE;
+    return this.isSeqItemAt(this.cs);
+  }
+
+  /** `- ` or a lone `-` at `p` on the current line. */
+  private isSeqItemAt(p: number): boolean {
+    if (this.text.charCodeAt(p) !== DASH) return false;
+    return p + 1 === this.eol || this.text.charCodeAt(p + 1) === SPACE;
   }
 
   /** The node starting on the current line (its indent is this.ind). */
@@ -157,7 +161,7 @@ class Reader {
       let ke = colon;
       while (ke > ks && t.charCodeAt(ke - 1) === SPACE) ke--;
       const raw = t.slice(ks, ke);
-      if (raw === '<<' || raw === '__proto__') bail();
+      if (raw === '<<') bail(); // a merge key (`__proto__` and other inherited names: below)
       const key = String(this.plain(raw));
       // A duplicate key is js-yaml's error to report. Values are never undefined, so a defined
       // obj[key] is a duplicate, or an inherited name (__proto__, constructor…) left to js-yaml.
@@ -201,7 +205,7 @@ class Reader {
       } else {
         const ch = t.charCodeAt(c);
         const end = this.contentEnd(c);
-        const nested = (ch === DASH && (c + 1 === this.eol || t.charCodeAt(c + 1) === SPACE)) || (ch !== DQUOTE && ch !== SQUOTE && this.keyColon(c, end) >= 0);
+        const nested = this.isSeqItemAt(c) || (ch !== DQUOTE && ch !== SQUOTE && this.keyColon(c, end) >= 0);
         if (nested) {
           // `- key: v` / `- - x`: the item's block starts at its content's column on this line.
           this.ind = c - this.pos;
@@ -240,10 +244,9 @@ class Reader {
       bail();
     }
     if (INDICATORS[ch] === 1 && !((ch === DASH || ch === 63 /* ? */ || ch === COLON) && s + 1 < end && t.charCodeAt(s + 1) !== SPACE)) bail();
-    const text = t.slice(s, end);
     // `a: b: c` is an error and a trailing `:` a key: both js-yaml's to report or read.
-    if (text.includes(': ') || text.endsWith(':')) bail();
-    return this.plain(text);
+    if (this.keyColon(s, end) >= 0) bail();
+    return this.plain(t.slice(s, end));
   }
 
   /**
@@ -369,7 +372,7 @@ class Reader {
  * outside the subset described above (then parse it with js-yaml).
  */
 export function loadAllFast(text: string, resolve: PlainResolver): unknown[] | null {
-  if (text.includes('\t') || text.includes('\r') || text.charCodeAt(0) === 0xfeff || NON_PRINTABLE.test(text)) return null;
+  if (text.charCodeAt(0) === 0xfeff || UNREAD.test(text)) return null;
   // As js-yaml does: a last line without its newline gets one (it matters to a `|+` block
   // whose last line is blank).
   const t = text.length > 0 && !text.endsWith('\n') ? text + '\n' : text;

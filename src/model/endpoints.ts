@@ -87,28 +87,23 @@ export function buildEndpointsMap(slices: readonly EndpointSlice[], family: Fami
     }
   }
   // forEach, not for-of over entries: no [key, value] pair per service port (issue #5).
-  byKey.forEach((list, k) => byKey.set(k, uniqueByKey(sortSmall(list, byEndpointKey))));
+  byKey.forEach((list) => uniqueByKey(sortSmall(list, byEndpointKey)));
   return byKey;
 }
 
 /**
- * One endpoint per `ip:port`, from a list sorted stably by it (so each run of equal keys is in
- * slice order): the first, unless a later one is local, as kube-proxy's endpointslicecache
+ * One endpoint per `ip:port`, in place, in a list sorted stably by it (so each run of equal keys
+ * is in slice order): the first, unless a later one is local, as kube-proxy's endpointslicecache
  * favours isLocal=true (the last local one wins, as its map assignment does).
  */
-function uniqueByKey(sorted: Endpoint[]): Endpoint[] {
-  let dup = false;
-  for (let i = 1; i < sorted.length; i++) if (sorted[i]!.key === sorted[i - 1]!.key) { dup = true; break; }
-  if (!dup) return sorted;
-  const out: Endpoint[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let pick = sorted[i]!;
-    let j = i + 1;
-    for (; j < sorted.length && sorted[j]!.key === pick.key; j++) if (sorted[j]!.isLocal) pick = sorted[j]!;
-    out.push(pick);
-    i = j;
+function uniqueByKey(sorted: Endpoint[]): void {
+  let w = 0;
+  for (const e of sorted) {
+    if (w > 0 && sorted[w - 1]!.key === e.key) {
+      if (e.isLocal) sorted[w - 1] = e;
+    } else sorted[w++] = e;
   }
-  return out;
+  sorted.length = w;
 }
 
 /**

@@ -19,10 +19,9 @@
  *     -> 0AB40001:0050      Masq    1  3  1    -a -t 10.20.30.41:80 -r 10.180.0.1:80 -m -w 1
  *   UDP  0A60000A:0035 rr  persistent 2700000 FFFFFFFF  (HZ 250)   -A -u 10.96.0.10:53 -s rr -p 10800
  */
-import { joinHostPort } from '../model/net.js';
 import type { ForwardMethod, LiveVirtualServer } from '../state/types.js';
-import { IPVSADM_SWITCH } from '../state/types.js';
-import { isCanonicalUint, isCanonicalV4, isCanonicalV6 } from '../state/scan.js';
+import { ipvsadmRef } from '../state/types.js';
+import { hostPortEnd, isCanonicalUint, isCanonicalV4, isCanonicalV6, numberEnd } from '../state/scan.js';
 
 type VsRef = Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>;
 
@@ -48,12 +47,12 @@ export function ipvsReadBackMatches(save: string, want: readonly LiveVirtualServ
   const byRef = new Map<string, LiveVirtualServer | null | undefined>();
   for (const v of want) {
     if (v.fwmark !== undefined || v.flags.length || v.netmask !== undefined) return false;
-    byRef.set(refOf(v), v);
+    byRef.set(ipvsadmRef(v), v);
   }
   if (byRef.size !== want.length) return false;
   // touched and not desired (deleted): must not be there
   for (const t of touched) {
-    const ref = refOf(t);
+    const ref = ipvsadmRef(t);
     if (!byRef.has(ref)) byRef.set(ref, undefined);
   }
   let matched = 0;
@@ -111,7 +110,7 @@ function isCanonicalRef(ref: string): boolean {
 function blockEnd(s: string, p: number, ref: string, v: LiveVirtualServer): number {
   if (!s.startsWith(v.scheduler, p)) return -1;
   p += v.scheduler.length;
-  if (v.timeout) p = s.startsWith(' -p ', p) ? numberAt(s, p + 4, v.timeout) : -1;
+  if (v.timeout) p = s.startsWith(' -p ', p) ? numberEnd(s, p + 4, v.timeout) : -1;
   if (p < 0 || s.charCodeAt(p) !== 10) return -1; // '\n'
   p++;
   const rs = v.realServers;
@@ -119,35 +118,13 @@ function blockEnd(s: string, p: number, ref: string, v: LiveVirtualServer): numb
     const r = rs[i]!;
     if (r.upperThreshold || r.lowerThreshold) return -1;
     if (!s.startsWith('-a ', p) || !s.startsWith(ref, p + 3) || !s.startsWith(' -r ', p + 3 + ref.length)) return -1;
-    p = hostPortAt(s, p + 7 + ref.length, r.address, r.port);
+    p = hostPortEnd(s, p + 7 + ref.length, r.address, r.port);
     const m = METHOD_SWITCH[r.method];
     if (p < 0 || s.charCodeAt(p) !== 32 || !s.startsWith(m, p + 1) || !s.startsWith(' -w ', p + 1 + m.length)) return -1;
-    p = numberAt(s, p + 5 + m.length, r.weight);
+    p = numberEnd(s, p + 5 + m.length, r.weight);
     if (p < 0 || s.charCodeAt(p) !== 10) return -1;
     p++;
   }
   return p;
 }
 
-/** After `n` written at `p` (and no further digit); else -1. */
-function numberAt(s: string, p: number, n: number): number {
-  const t = String(n);
-  if (!s.startsWith(t, p)) return -1;
-  const c = s.charCodeAt(p + t.length);
-  return c >= 48 && c <= 57 ? -1 : p + t.length;
-}
-
-/** After joinHostPort(address, port) written at `p` (`10.0.0.1:80`, `[fd00::1]:80`); else -1. */
-function hostPortAt(s: string, p: number, address: string, port: number): number {
-  if (address.includes(':')) {
-    if (s.charCodeAt(p) !== 91 || !s.startsWith(address, p + 1) || s.charCodeAt(p + 1 + address.length) !== 93) return -1; // '[' ']'
-    p += 2 + address.length;
-  } else {
-    if (!s.startsWith(address, p)) return -1;
-    p += address.length;
-  }
-  return s.charCodeAt(p) === 58 ? numberAt(s, p + 1, port) : -1; // ':'
-}
-
-/** `-t 10.0.0.1:80`, `--sctp-service [fd00::1]:80`: how a save line names the service. */
-const refOf = (v: VsRef): string => `${IPVSADM_SWITCH[v.protocol]} ${joinHostPort(v.address, v.port)}`;

@@ -222,3 +222,27 @@ export function addressSortKey(s: string, start = 0, end = s.length): string | n
   for (let i = 1; i < key.length; i += 4) out += String.fromCharCode(parseInt(key.slice(i, i + 4), 16));
   return out;
 }
+
+/** The position after `n` written at `at` as String(n) writes it (no further digit); else -1. */
+export function numberEnd(s: string, at: number, n: number): number {
+  const t = String(n);
+  if (!s.startsWith(t, at)) return -1;
+  const c = s.charCodeAt(at + t.length);
+  return c >= 48 && c <= 57 ? -1 : at + t.length;
+}
+
+/**
+ * The position after `address:port` written at `at` as joinHostPort writes it (`10.0.0.1:80`,
+ * `[fd00::1]:80`), compared in place; else -1.
+ */
+export function hostPortEnd(s: string, at: number, address: string, port: number): number {
+  let p = at;
+  if (address.includes(':')) {
+    if (s.charCodeAt(p) !== 91 || !s.startsWith(address, p + 1) || s.charCodeAt(p + 1 + address.length) !== 93) return -1; // '[' ']'
+    p += 2 + address.length;
+  } else {
+    if (!s.startsWith(address, p)) return -1;
+    p += address.length;
+  }
+  return s.charCodeAt(p) === 58 ? numberEnd(s, p + 1, port) : -1; // ':'
+}

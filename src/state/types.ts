@@ -95,5 +95,8 @@ export function vsKey(v: Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'
   return `${v.protocol}/${hostPort(v.address, v.port)}`;
 }
 
+/** How ipvsadm names a service on its command line and in `-S` output: `-t 10.0.0.1:80`, `--sctp-service [fd00::1]:80`. */
+export const ipvsadmRef = (v: Pick<LiveVirtualServer, 'protocol' | 'address' | 'port'>): string => `${IPVSADM_SWITCH[v.protocol]} ${hostPort(v.address, v.port)}`;
+
 /** `10.180.0.1:80`, `[1002:ab8::2:10]:80`. */
 export const rsKey = (r: Pick<LiveRealServer, 'address' | 'port'>): string => hostPort(r.address, r.port);
