@@ -15,7 +15,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     switch (args.command) {
       // Commands are loaded on demand: compile never pays for diff or the plan code.
       case 'compile':
-        return (await import('./cli/commands/compile.js')).runCompile(args, argv, io);
+        return (await import('./cli/commands/compile.js')).runCompile(args, io);
       case 'validate':
         return (await import('./cli/commands/validate.js')).runValidate(args, io);
       case 'plan':

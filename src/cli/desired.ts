@@ -68,7 +68,7 @@ export async function loadDesired(args: ParsedArgs, io: Io, node: NodeInfo): Pro
   const [{ compileFromArgs }, { buildManifest, inputsDigest }, { ipvscVersion }] = await Promise.all([import('./inputs.js'), import('./manifest.js'), import('./context.js')]);
   const res = compileFromArgs(args, io, interfaces);
   if (hasErrors(res.diags) || !res.artifacts || !res.state) return { diags: res.diags };
-  const { state, artifacts, files } = res;
+  const { state, artifacts, files, opts, inputs } = res;
   // Looked up only for changed virtual servers: built on the first lookup, so a plan with no
   // IPVS change never keys its ~40k virtual servers (10k Services, issue #5).
   let byKey: Map<string, string> | undefined;
@@ -89,7 +89,7 @@ export async function loadDesired(args: ParsedArgs, io: Io, node: NodeInfo): Pro
   return {
     artifacts,
     get manifest(): Manifest {
-      return (manifest ??= buildManifest(state, artifacts, ipvscVersion(), inputsDigest(files, [])));
+      return (manifest ??= buildManifest(state, artifacts, ipvscVersion(), inputsDigest(files, { ...opts, config: inputs!.config })));
     },
     model: state,
     origins,

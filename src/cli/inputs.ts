@@ -57,9 +57,10 @@ function parseRange(v: string | undefined): [number, number] {
 }
 
 /** Reads and compiles; diagnostics of reading come first. */
-export function compileFromArgs(args: ParsedArgs, io: Io, interfaces?: readonly InterfaceAddress[], nodeName?: string): CompileResult & { files: SourceFile[] } {
+export function compileFromArgs(args: ParsedArgs, io: Io, interfaces?: readonly InterfaceAddress[], nodeName?: string): CompileResult & { files: SourceFile[]; opts: CompileOptions } {
   const r = readCompileInputs(args, io, interfaces);
-  if (r.diags.some((d) => d.severity === 'error')) return { diags: r.diags, files: r.files };
-  const res = compileInputs(r.files, nodeName !== undefined ? { ...r.opts, nodeName } : r.opts, loadAssets());
-  return { ...res, diags: [...r.diags, ...res.diags], files: r.files };
+  const opts = nodeName !== undefined ? { ...r.opts, nodeName } : r.opts;
+  if (r.diags.some((d) => d.severity === 'error')) return { diags: r.diags, files: r.files, opts };
+  const res = compileInputs(r.files, opts, loadAssets());
+  return { ...res, diags: [...r.diags, ...res.diags], files: r.files, opts };
 }

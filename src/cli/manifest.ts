@@ -1,19 +1,52 @@
 /** manifest.json: what `apply` needs besides the three restore files (docs/artifacts.md). */
 import { createHash } from 'node:crypto';
 import type { SourceFile } from '../load/source.js';
-import type { DesiredState } from '../model/types.js';
+import type { DesiredState, InterfaceAddress, ProxyConfig } from '../model/types.js';
 import type { Artifacts } from '../render/render.js';
 
 export const sha256 = (s: string): string => 'sha256:' + createHash('sha256').update(s).digest('hex');
 
-export function inputsDigest(files: readonly SourceFile[], argv: readonly string[]): string {
+/** What decides a compile's result besides the input files' bytes. */
+export interface DigestOptions {
+  /** The --config file's path among `files`: its bytes count as the configuration, not as objects. */
+  readonly configFile?: string;
+  /** kube-proxy's configuration as resolved from the flags and the --config file. */
+  readonly config: ProxyConfig;
+  readonly nodeIPs: readonly string[];
+  readonly nodePortRange: readonly [number, number];
+  /** The live node's addresses (plan, apply). */
+  readonly interfaces?: readonly InterfaceAddress[];
+}
+
+/**
+ * The digest of what the artifacts are compiled from: each input's bytes, and the resolved
+ * configuration. Not the paths, the working directory, `-o` or `--check`, nor how a flag is
+ * spelled: the same inputs compiled anywhere give the same manifest.json, so `compile --check` can
+ * compare it byte for byte (it holds the sysctls, timeouts and exclude CIDRs apply acts on).
+ */
+export function inputsDigest(files: readonly SourceFile[], opts: DigestOptions): string {
   const h = createHash('sha256');
-  // Per file: the digest of its bytes, as read (read-inputs.ts), else of its text.
-  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
-    h.update(f.path).update('\0').update(f.sha256 ?? createHash('sha256').update(f.text).digest('hex')).update('\0');
-  }
-  h.update(JSON.stringify(argv));
+  // Per file: the digest of its bytes, as read (read-inputs.ts), else of its text; the order of
+  // -f arguments and the directory walk does not change the objects read.
+  const parts = files.map((f) => `${f.path === opts.configFile ? 'config' : 'input'} ${f.sha256 ?? createHash('sha256').update(f.text).digest('hex')}`);
+  for (const p of parts.sort()) h.update(p).update('\0');
+  h.update(stableJson({
+    config: opts.config,
+    nodeIPs: opts.nodeIPs,
+    nodePortRange: opts.nodePortRange,
+    interfaces: (opts.interfaces ?? []).map((a) => `${a.iface} ${a.ip.text}`).sort(),
+  }));
   return 'sha256:' + h.digest('hex');
+}
+
+/** JSON with every object's keys sorted: feature gates given in another order digest the same. */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
 }
 
 export interface Manifest {

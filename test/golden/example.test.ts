@@ -1,6 +1,8 @@
 /** The committed outputs of the bundled example are what compile produces now (compile --check). */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -17,6 +19,33 @@ test('--check exits 2 and prints a diff when a committed file differs', async ()
   assert.is(r.code, 2);
   assert.match(r.stdout, /^--A -t 10\.96\.0\.1:443 -s rr$/m);
   assert.match(r.stdout, /^\+-A -t 10\.96\.0\.1:443 -s wrr$/m);
+});
+
+test('--check compares manifest.json: a change only it carries (exclude CIDRs) is found', async () => {
+  // --ipvs-exclude-cidrs changes what apply leaves alone, and no restore file: only the manifest.
+  const r = await runCli(['compile', '-f', 'examples/cluster', '--hostname-override', 'node-a', '--ipvs-exclude-cidrs', '10.0.0.0/8', '-o', 'examples/cluster-out/node-a', '--check'], { cwd: REPO });
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stdout, /^--- manifest\.json \(committed\)/m);
+  assert.match(r.stdout, /^- {4}"192\.168\.100\.0\/24"$/m);
+  assert.match(r.stdout, /^\+ {4}"10\.0\.0\.0\/8"$/m);
+  assert.match(r.stderr, /1 file\(s\) in .* differ/);
+});
+
+test('manifest.json does not depend on -o, the working directory or how inputs and flags are spelled', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ipvsc-manifest-'));
+  try {
+    // From examples/ with relative paths, the node named by flag rather than by --all-nodes.
+    const r = await runCli(['compile', '-f', './cluster/', '--hostname-override=node-a', '-o', tmp], { cwd: join(REPO, 'examples') });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(readFileSync(join(tmp, 'manifest.json'), 'utf8'), readFileSync(join(REPO, 'examples/cluster-out/node-a/manifest.json'), 'utf8'));
+    // The same compile with one more flag that changes the configuration: another digest.
+    const other = join(tmp, 'other');
+    assert.is((await runCli(['compile', '-f', './cluster/', '--hostname-override=node-a', '--ipvs-strict-arp=false', '-o', other], { cwd: join(REPO, 'examples') })).code, 0);
+    const digest = (f: string): string => (JSON.parse(readFileSync(f, 'utf8')) as { inputsDigest: string }).inputsDigest;
+    assert.is.not(digest(join(other, 'manifest.json')), digest(join(tmp, 'manifest.json')));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 test.run();

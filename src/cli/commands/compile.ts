@@ -10,7 +10,7 @@ import { compileFromArgs } from '../inputs.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { buildManifest, inputsDigest, manifestText } from '../manifest.js';
 import { readIfExists, writeFilesAtomically } from '../write-outputs.js';
-import type { CompileResult } from '../../pipeline/compile.js';
+import type { CompileOptions, CompileResult } from '../../pipeline/compile.js';
 import type { SourceFile } from '../../load/source.js';
 import type * as Diff from 'diff';
 import { lazyRequire } from '../../util/lazy-require.js';
@@ -19,25 +19,27 @@ const diff = lazyRequire<typeof Diff>('diff');
 
 export const OUTPUT_NAMES = ['ipvsadm.restore', 'ipset.restore', 'iptables.restore', 'ip6tables.restore', 'manifest.json'] as const;
 
-export function runCompile(args: ParsedArgs, argv: readonly string[], io: Io): number {
+export function runCompile(args: ParsedArgs, io: Io): number {
   const out = flagValue(args, 'output-dir');
   if (!out) throw new UsageError('compile needs -o DIR', 'for example: ipvsc compile -f cluster/ --hostname-override node-a -o out/');
   const dir = resolve(io.cwd, out);
-  if (flagSet(args, 'all-nodes')) return compileAllNodes(args, argv, io, dir);
+  if (flagSet(args, 'all-nodes')) return compileAllNodes(args, io, dir);
   const res = compileFromArgs(args, io);
   printDiagnostics(res.diags, args, io);
   if (hasErrors(res.diags) || !res.artifacts) return EXIT.invalid;
-  return emit(res, res.files, argv, io, dir, args);
+  return emit(res, io, dir, args);
 }
 
-function outputFiles(res: CompileResult, files: readonly SourceFile[], argv: readonly string[]): Record<string, string> {
+type Compiled = CompileResult & { files: readonly SourceFile[]; opts: CompileOptions };
+
+function outputFiles(res: Compiled): Record<string, string> {
   const artifacts = res.artifacts!;
-  const manifest = buildManifest(res.state!, artifacts, ipvscVersion(), inputsDigest(files, argv.filter((a) => a !== '--check')));
+  const manifest = buildManifest(res.state!, artifacts, ipvscVersion(), inputsDigest(res.files, { ...res.opts, config: res.inputs!.config }));
   return { ...(artifacts as unknown as Record<string, string>), 'manifest.json': manifestText(manifest) };
 }
 
-function emit(res: CompileResult, files: readonly SourceFile[], argv: readonly string[], io: Io, dir: string, args: ParsedArgs): number {
-  const produced = outputFiles(res, files, argv);
+function emit(res: Compiled, io: Io, dir: string, args: ParsedArgs): number {
+  const produced = outputFiles(res);
   if (flagSet(args, 'check')) return check(produced, dir, io);
   writeFilesAtomically(dir, produced, OUTPUT_NAMES);
   io.stderr(`wrote ${Object.keys(produced).length} files to ${dir}\n`);
@@ -50,8 +52,9 @@ function check(produced: Record<string, string>, dir: string, io: Io): number {
   for (const name of OUTPUT_NAMES) {
     const want = produced[name];
     const have = readIfExists(join(dir, name));
-    // manifest.json carries the input digest, which depends on paths; compare the artifacts.
-    if (name === 'manifest.json' || want === have) continue;
+    // manifest.json too: its digest depends on the inputs' bytes alone, and apply reads its
+    // sysctls and exclude CIDRs, which no other file carries.
+    if (want === have) continue;
     differ++;
     io.stdout(diff().createTwoFilesPatch(`${name} (committed)`, `${name} (compiled now)`, have ?? '', want ?? ''));
   }
@@ -63,7 +66,7 @@ function check(produced: Record<string, string>, dir: string, io: Io): number {
   return EXIT.changes;
 }
 
-function compileAllNodes(args: ParsedArgs, argv: readonly string[], io: Io, dir: string): number {
+function compileAllNodes(args: ParsedArgs, io: Io, dir: string): number {
   const first = compileFromArgs(args, io);
   const nodeNames = (first.inputs?.nodes ?? []).map((n) => (n.metadata.name ?? '').toLowerCase()).filter((n) => n !== '').sort();
   if (first.inputs && nodeNames.length === 0) {
@@ -75,7 +78,7 @@ function compileAllNodes(args: ParsedArgs, argv: readonly string[], io: Io, dir:
     return EXIT.invalid;
   }
   const all: Diagnostic[] = [];
-  const results: [string, CompileResult][] = [];
+  const results: [string, Compiled][] = [];
   for (const name of nodeNames) {
     const res = compileFromArgs(args, io, undefined, name);
     all.push(...res.diags.map((d) => (d.severity === 'warning' && d.code.startsWith('MODEL') ? { ...d, summary: `node ${name}: ${d.summary}` } : d)));
@@ -86,7 +89,7 @@ function compileAllNodes(args: ParsedArgs, argv: readonly string[], io: Io, dir:
   if (hasErrors(unique) || results.some(([, r]) => !r.artifacts)) return EXIT.invalid;
   let code: number = EXIT.ok;
   for (const [name, res] of results) {
-    const c = emit(res, first.files, argv, io, join(dir, name), args);
+    const c = emit(res, io, join(dir, name), args);
     if (c !== EXIT.ok) code = c;
   }
   return code;
