@@ -3,8 +3,8 @@ import { KUBE_PROXY_FLAGS } from '../config/flags.js';
 import { OWN_FLAGS } from './args.js';
 
 export function helpText(version: string): string {
-  const own = OWN_FLAGS.map((f) => `  ${f.short ? `-${f.short}, ` : '    '}--${f.name}${f.value ? ' VALUE' : ''}`.padEnd(34) + f.help).join('\n');
-  const kp = KUBE_PROXY_FLAGS.map((f) => `  --${f.name}${f.kind === 'bool' ? '' : ' VALUE'}`.padEnd(44) + f.help).join('\n');
+  const own = columns(OWN_FLAGS.map((f) => [`  ${f.short ? `-${f.short}, ` : '    '}--${f.name}${f.value ? ' VALUE' : ''}`, f.help]));
+  const kp = columns(KUBE_PROXY_FLAGS.map((f) => [`  --${f.name}${f.kind === 'bool' ? '' : ' VALUE'}`, f.help]));
   return `ipvsc ${version}: kube-proxy's IPVS mode as a declarative compiler
 
 Usage:
@@ -25,4 +25,10 @@ ${own}
 kube-proxy flags (same names, defaults and meaning as kube-proxy):
 ${kp}
 `;
+}
+
+/** Flag and help text in two columns: the help starts two spaces after the longest flag. */
+function columns(rows: readonly (readonly [string, string])[]): string {
+  const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
+  return rows.map(([flag, help]) => flag.padEnd(width) + help).join('\n');
 }
