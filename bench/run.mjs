@@ -245,6 +245,8 @@ for (const n of SIZES) {
     fs.rmSync(outDir, { recursive: true, force: true });
     const floor = await measure(`floor ${k(n)} ${fmt}`, [path.join(BENCH, 'floor.mjs'), fmt, file]);
     const compile = await measure(`compile ${k(n)} ${fmt}`, [IPVSC, 'compile', '-f', file, '--hostname-override', HOST, '-o', outDir]);
+    // The least JSON compile JavaScript can do (bench/json-sketch.mjs): what the 0.4 s target is up against.
+    const sketch = fmt === 'json' && n === 10000 ? await measure(`sketch ${k(n)} ${fmt}`, [path.join(BENCH, 'json-sketch.mjs'), file, path.join(WORK, 'sketch-out')]) : undefined;
     const stats = artifactStats(outDir);
     const manifest = JSON.parse(fs.readFileSync(path.join(outDir, 'manifest.json'), 'utf8'));
     results.compile[`${k(n)}-${fmt}`] = {
@@ -252,6 +254,7 @@ for (const n of SIZES) {
       compileMs: compile.ms, compileRssMB: compile.rssMB, floorMs: floor.ms, floorRssMB: floor.rssMB, ratio: compile.ms / floor.ms,
       samples: { compileMs: compile.samplesMs, compileRssKB: compile.samplesRssKB, floorMs: floor.samplesMs, floorRssKB: floor.samplesRssKB },
       artifactDigests: manifest.artifacts,
+      ...(sketch ? { sketchMs: sketch.ms } : {}),
     };
     if (fmt === 'yaml') results.artifacts[k(n)] = stats;
   }
@@ -309,7 +312,7 @@ const target = (id, what, measured, limit, met, cmd) => T.push({ id, what, measu
 const c10y = c('10k-yaml');
 const c10j = c('10k-json');
 target('compile-10k-yaml', 'compile 10k svc/30k ep, YAML', `${(c10y.compileMs / 1000).toFixed(2)} s = ${c10y.ratio.toFixed(2)}x floor (${(c10y.floorMs / 1000).toFixed(2)} s)`, `<= 2x js-yaml floor (~1.0 s)`, c10y.ratio <= 2, ['compile', '-f', input(10000, 'yaml'), '--hostname-override', HOST, '-o', path.join(WORK, 'prof-out')]);
-target('compile-10k-json', 'compile 10k svc/30k ep, JSON', `${(c10j.compileMs / 1000).toFixed(2)} s`, '<= 0.4 s', c10j.compileMs <= 400, ['compile', '-f', input(10000, 'json'), '--hostname-override', HOST, '-o', path.join(WORK, 'prof-out')]);
+target('compile-10k-json', 'compile 10k svc/30k ep, JSON', `${(c10j.compileMs / 1000).toFixed(2)} s (JSON.parse floor ${(c10j.floorMs / 1000).toFixed(2)} s; json-sketch.mjs ${(c10j.sketchMs / 1000).toFixed(2)} s)`, '<= 0.4 s', c10j.compileMs <= 400, ['compile', '-f', input(10000, 'json'), '--hostname-override', HOST, '-o', path.join(WORK, 'prof-out')]);
 for (const [key, r] of [['yaml', c10y], ['json', c10j]]) target(`rss-10k-${key}`, `peak RSS compile 10k ${key.toUpperCase()}`, `${r.compileRssMB.toFixed(0)} MB`, '<= 400 MB', r.compileRssMB <= 400);
 if (!opt.quick) {
   for (const fmt of FORMATS) {
