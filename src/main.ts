@@ -9,7 +9,12 @@ import { EXIT, ipvscVersion, processIo } from './cli/context.js';
 import { helpText } from './cli/help.js';
 import { UsageError } from './diag/diagnostic.js';
 
-export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+export async function main(argv: readonly string[], rawIo: Io = processIo()): Promise<number> {
+  // stdin is read once and kept: a command may compile its inputs twice (--all-nodes, a
+  // --refresh=changed that falls back to a full refresh), and a second read of `-f -` would see
+  // an empty input, a plan that deletes everything.
+  let stdin: Buffer | undefined;
+  const io: Io = { ...rawIo, readStdin: () => (stdin ??= rawIo.readStdin()) };
   try {
     const args = parseArgs(argv);
     switch (args.command) {

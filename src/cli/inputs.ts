@@ -57,8 +57,17 @@ function parseRange(v: string | undefined): [number, number] {
 }
 
 /** Reads and compiles; diagnostics of reading come first. */
-export function compileFromArgs(args: ParsedArgs, io: Io, interfaces?: readonly InterfaceAddress[], nodeName?: string): CompileResult & { files: SourceFile[]; opts: CompileOptions } {
-  const r = readCompileInputs(args, io, interfaces);
+export function compileFromArgs(args: ParsedArgs, io: Io, interfaces?: readonly InterfaceAddress[], nodeName?: string): Compiled {
+  return compileRead(readCompileInputs(args, io, interfaces), nodeName);
+}
+
+export type Compiled = CompileResult & { files: SourceFile[]; opts: CompileOptions };
+
+/**
+ * Compiles inputs already read, for `nodeName` when given (--all-nodes compiles the inputs it
+ * read once for every node: stdin can be read only once).
+ */
+export function compileRead(r: ReadResult, nodeName?: string): Compiled {
   const opts = nodeName !== undefined ? { ...r.opts, nodeName } : r.opts;
   if (r.diags.some((d) => d.severity === 'error')) return { diags: r.diags, files: r.files, opts };
   const res = compileInputs(r.files, opts, loadAssets());

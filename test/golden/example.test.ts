@@ -1,7 +1,7 @@
 /** The committed outputs of the bundled example are what compile produces now (compile --check). */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/run-cli.js';
@@ -43,6 +43,27 @@ test('manifest.json does not depend on -o, the working directory or how inputs a
     assert.is((await runCli(['compile', '-f', './cluster/', '--hostname-override=node-a', '--ipvs-strict-arp=false', '-o', other], { cwd: join(REPO, 'examples') })).code, 0);
     const digest = (f: string): string => (JSON.parse(readFileSync(f, 'utf8')) as { inputsDigest: string }).inputsDigest;
     assert.is.not(digest(join(other, 'manifest.json')), digest(join(tmp, 'manifest.json')));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('--all-nodes from stdin compiles every node from the one read (stdin cannot be read twice)', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ipvsc-stdin-'));
+  try {
+    const dir = join(REPO, 'examples/cluster');
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+    assert.ok(files.length >= 5, files.join(' '));
+    const stdin = files.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n---\n');
+    const r = await runCli(['compile', '-f', '-', '--all-nodes', '-o', tmp], { cwd: REPO, stdin });
+    assert.is(r.code, 0, r.stderr);
+    for (const node of ['node-a', 'node-b', 'node-c']) {
+      for (const f of ['ipvsadm.restore', 'ipset.restore', 'iptables.restore']) {
+        const want = readFileSync(join(REPO, 'examples/cluster-out', node, f), 'utf8');
+        assert.ok(want.length > 1000, `${node}/${f} is not a real output`);
+        assert.is(readFileSync(join(tmp, node, f), 'utf8'), want, `${node}/${f}`);
+      }
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -10,12 +10,18 @@ export interface CliResult {
 export async function runCli(argv: readonly string[], opts: { cwd?: string; stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
+  // As a process's stdin: read once, then at its end.
+  let stdin: string | undefined = opts.stdin ?? '';
   const code = await main(argv, {
     cwd: opts.cwd ?? process.cwd(),
     env: opts.env ?? {},
     stdout: (s) => { stdout += s; },
     stderr: (s) => { stderr += s; },
-    readStdin: () => Buffer.from(opts.stdin ?? ''),
+    readStdin: () => {
+      const s = stdin ?? '';
+      stdin = undefined;
+      return Buffer.from(s);
+    },
     isTTY: false,
   });
   return { code, stdout, stderr };

@@ -6,12 +6,11 @@ import type { ParsedArgs } from '../args.js';
 import { flagSet, flagValue } from '../args.js';
 import type { Io } from '../context.js';
 import { EXIT, ipvscVersion } from '../context.js';
-import { compileFromArgs } from '../inputs.js';
+import { compileFromArgs, compileRead, readCompileInputs } from '../inputs.js';
+import type { Compiled } from '../inputs.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { buildManifest, inputsDigest, manifestText } from '../manifest.js';
 import { readIfExists, writeFilesAtomically } from '../write-outputs.js';
-import type { CompileOptions, CompileResult } from '../../pipeline/compile.js';
-import type { SourceFile } from '../../load/source.js';
 import type * as Diff from 'diff';
 import { lazyRequire } from '../../util/lazy-require.js';
 
@@ -29,8 +28,6 @@ export function runCompile(args: ParsedArgs, io: Io): number {
   if (hasErrors(res.diags) || !res.artifacts) return EXIT.invalid;
   return emit(res, io, dir, args);
 }
-
-type Compiled = CompileResult & { files: readonly SourceFile[]; opts: CompileOptions };
 
 function outputFiles(res: Compiled): Record<string, string> {
   const artifacts = res.artifacts!;
@@ -67,7 +64,8 @@ function check(produced: Record<string, string>, dir: string, io: Io): number {
 }
 
 function compileAllNodes(args: ParsedArgs, io: Io, dir: string): number {
-  const first = compileFromArgs(args, io);
+  const read = readCompileInputs(args, io);
+  const first = compileRead(read);
   const nodeNames = (first.inputs?.nodes ?? []).map((n) => (n.metadata.name ?? '').toLowerCase()).filter((n) => n !== '').sort();
   if (first.inputs && nodeNames.length === 0) {
     printDiagnostics(first.diags, args, io);
@@ -80,7 +78,7 @@ function compileAllNodes(args: ParsedArgs, io: Io, dir: string): number {
   const all: Diagnostic[] = [];
   const results: [string, Compiled][] = [];
   for (const name of nodeNames) {
-    const res = compileFromArgs(args, io, undefined, name);
+    const res = compileRead(read, name);
     all.push(...res.diags.map((d) => (d.severity === 'warning' && d.code.startsWith('MODEL') ? { ...d, summary: `node ${name}: ${d.summary}` } : d)));
     results.push([name, res]);
   }

@@ -10,7 +10,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from '../../../src/cli/args.js';
@@ -42,6 +42,16 @@ async function recordApplied(src: string, dir: string, bootId = 'boot-1'): Promi
   const code = await main(['compile', '-f', src, ...flagsOf(src), '-o', dir], o);
   assert.is(code, 0, o.out.join(''));
   writeFileSync(join(dir, 'applied.json'), JSON.stringify({ formatVersion: 1, node: 'node-a', bootId, kernel: '6.1.0-56-amd64', ipvsc: ipvscVersion() }, null, 2) + '\n');
+}
+
+/** A plans case's live-src recorded as the last apply, and its live state saved as a directory on boot-1. */
+async function appliedAndSaved(c: string, tag: string): Promise<{ rec: string; state: string }> {
+  const rec = join(tmp, `rec-${tag}`);
+  await recordApplied(join(PLANS, c, 'live-src'), rec);
+  const state = join(tmp, `state-${tag}`);
+  cpSync(join(PLANS, c, 'live'), state, { recursive: true });
+  writeFileSync(join(state, 'boot_id'), 'boot-1\n');
+  return { rec, state };
 }
 
 async function plan(c: string, host: SimHost, extra: string[], o = io()): Promise<Planned> {
@@ -195,11 +205,7 @@ test('after a prompt, the changed keys are read again: a move there refuses the 
 test('plan --json says when it read only the changed keys (refresh), and which; a full plan has no refresh field', async () => {
   ran++;
   const c = '04-service-removed';
-  const rec = join(tmp, 'rec-json');
-  await recordApplied(join(PLANS, c, 'live-src'), rec);
-  const state = join(tmp, 'state-json');
-  cpSync(join(PLANS, c, 'live'), state, { recursive: true });
-  writeFileSync(join(state, 'boot_id'), 'boot-1\n');
+  const { rec, state } = await appliedAndSaved(c, 'json');
   const planJson = async (extra: string[]): Promise<Record<string, unknown>> => {
     const out: string[] = [];
     const o = { ...io(), stdout: (x: string) => void out.push(x) };
@@ -226,6 +232,37 @@ test('plan --json says when it read only the changed keys (refresh), and which; 
   // The same changes either way (04 has no drift).
   assert.equal(changed['changes'], full['changes']);
   assert.is(changed['format_version'], '1.0');
+});
+
+test('-f - with --refresh=changed that falls back to a full refresh plans from the one read of stdin', async () => {
+  ran++;
+  // 14: the families changed since the last apply, so the changed-keys plan compiles, gives up
+  // and the full refresh compiles again; stdin, like a process's, gives its bytes once.
+  const c = '14-dual-stack-ipv6-part-missing';
+  const { rec, state } = await appliedAndSaved(c, 'stdin');
+  const inputDir = join(PLANS, c, 'input');
+  const files = readdirSync(inputDir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+  assert.ok(files.length > 0);
+  let stdin: string | undefined = files.map((f) => readFileSync(join(inputDir, f), 'utf8')).join('\n---\n');
+  const planJson = async (input: string, extra: string[], o: Io & { out: string[] }): Promise<Record<string, unknown>> => {
+    const out: string[] = [];
+    const code = await main(['plan', '-f', input, ...readFlags(join(PLANS, c)), '--state', state, '--json', ...extra], { ...o, stdout: (x: string) => void out.push(x) });
+    assert.is(code, 0, o.out.join(''));
+    return JSON.parse(out.join('')) as Record<string, unknown>;
+  };
+  const once = io();
+  const viaStdin = await planJson('-', ['--refresh=changed', '--applied-dir', rec], {
+    ...once,
+    readStdin: () => {
+      const s = stdin ?? '';
+      stdin = undefined;
+      return Buffer.from(s);
+    },
+  });
+  assert.match(once.out.join(''), /--refresh=changed: the address families changed \(IPv4 → IPv4\+IPv6\); reading the whole node/);
+  const full = await planJson(inputDir, [], io());
+  assert.ok((full['changes'] as unknown[]).length > 0);
+  assert.equal(viaStdin['changes'], full['changes']);
 });
 
 test('a saved plan cannot be made with --refresh=changed; --refresh takes full or changed', async () => {
