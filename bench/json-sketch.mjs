@@ -1,8 +1,9 @@
-// A lower bound for a JSON compile in JavaScript: the least work that still writes the IPVS and
-// ipset payloads of every Service, with none of what ipvsc adds (schema and API validation,
-// diagnostics with positions, the NodePort/LoadBalancer/policy rules, both families' sets,
-// iptables, sorting, the manifest). If this alone takes most of a budget, the budget is not
-// reachable by a compiler that does all of that (bench/README.md, issue #5).
+// A lower bound for a JSON compile in JavaScript: a fraction of the work, with none of what ipvsc
+// adds. It writes the cluster-IP virtual servers with their real servers and the cluster-IP set
+// entries of both families; not the NodePort, external-IP and load-balancer servers, the other 32
+// sets, iptables or the manifest, and no schema or API validation, diagnostics, traffic policies
+// or sorting. If this alone takes most of a budget, the budget is not reachable by a compiler that
+// does all of that (bench/README.md, issue #5).
 //   node bench/json-sketch.mjs FILE OUTDIR
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,7 +22,11 @@ for (const it of items) {
   for (const p of it.ports ?? []) {
     let list = byPort.get(p.name ?? '');
     if (!list) byPort.set(p.name ?? '', (list = []));
-    for (const e of it.endpoints ?? []) if (e.conditions?.ready !== false) list.push(`${e.addresses[0]}:${p.port}`);
+    for (const e of it.endpoints ?? []) {
+      if (e.conditions?.ready === false) continue;
+      const a = e.addresses[0];
+      list.push(a.includes(':') ? `[${a}]:${p.port}` : `${a}:${p.port}`);
+    }
   }
 }
 let ipvs = '';
@@ -36,7 +41,7 @@ for (const it of items) {
       const sw = p.protocol === 'UDP' ? '-u' : p.protocol === 'SCTP' ? '--sctp-service' : '-t';
       const vip = v6 ? `[${ip}]:${p.port}` : `${ip}:${p.port}`;
       ipvs += `-A ${sw} ${vip} -s rr\n`;
-      for (const rs of byPort?.get(p.name ?? '') ?? []) if (rs.includes(':') === v6 || !v6) ipvs += `-a ${sw} ${vip} -r ${rs} -m -w 1\n`;
+      for (const rs of byPort?.get(p.name ?? '') ?? []) if (rs.startsWith('[') === v6) ipvs += `-a ${sw} ${vip} -r ${rs} -m -w 1\n`;
       ipset += `add KUBE${v6 ? '-6' : ''}-CLUSTER-IP ${ip},${p.protocol.toLowerCase()}:${p.port}\n`;
     }
   }

@@ -8,33 +8,33 @@ export const sha256 = (s: string): string => 'sha256:' + createHash('sha256').up
 
 /** What decides a compile's result besides the input files' bytes. */
 export interface DigestOptions {
-  /** The --config file's path among `files`: its bytes count as the configuration, not as objects. */
-  readonly configFile?: string;
   /** kube-proxy's configuration as resolved from the flags and the --config file. */
   readonly config: ProxyConfig;
   readonly nodeIPs: readonly string[];
   readonly nodePortRange: readonly [number, number];
-  /** The live node's addresses (plan, apply). */
+  /** The live node's addresses (plan, apply); absent for compile, which uses --node-ip or the Node. */
   readonly interfaces?: readonly InterfaceAddress[];
 }
 
 /**
  * The digest of what the artifacts are compiled from: each input's bytes, and the resolved
- * configuration. Not the paths, the working directory, `-o` or `--check`, nor how a flag is
- * spelled: the same inputs compiled anywhere give the same manifest.json, so `compile --check` can
- * compare it byte for byte (it holds the sysctls, timeouts and exclude CIDRs apply acts on).
+ * configuration. Not the paths, the working directory, `-o` or `--check`, the order of the
+ * inputs, nor how a flag is spelled, nor whether kube-proxy's configuration came with --config or
+ * -f (the same objects either way): the same inputs compiled anywhere give the same manifest.json,
+ * so `compile --check` can compare it byte for byte (it holds the sysctls and exclude CIDRs apply
+ * acts on). ipvsc itself is named by the manifest's version field, not digested.
  */
 export function inputsDigest(files: readonly SourceFile[], opts: DigestOptions): string {
   const h = createHash('sha256');
-  // Per file: the digest of its bytes, as read (read-inputs.ts), else of its text; the order of
-  // -f arguments and the directory walk does not change the objects read.
-  const parts = files.map((f) => `${f.path === opts.configFile ? 'config' : 'input'} ${f.sha256 ?? createHash('sha256').update(f.text).digest('hex')}`);
+  // Per file: the digest of its bytes, as read (read-inputs.ts), else of its text.
+  const parts = files.map((f) => f.sha256 ?? createHash('sha256').update(f.text).digest('hex'));
   for (const p of parts.sort()) h.update(p).update('\0');
   h.update(stableJson({
     config: opts.config,
     nodeIPs: opts.nodeIPs,
     nodePortRange: opts.nodePortRange,
-    interfaces: (opts.interfaces ?? []).map((a) => `${a.iface} ${a.ip.text}`).sort(),
+    // None (compile: --node-ip or the Node's addresses) is not an empty list (a node with none).
+    interfaces: opts.interfaces ? opts.interfaces.map((a) => `${a.iface} ${a.ip.text}`).sort() : null,
   }));
   return 'sha256:' + h.digest('hex');
 }

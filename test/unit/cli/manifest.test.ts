@@ -19,8 +19,10 @@ test('paths and the order of the files do not count; their bytes do', () => {
   assert.is.not(inputsDigest([a, { ...b, sha256: 'f'.repeat(64) }], base), d);
 });
 
-test('a file counts as the --config file or as objects', () => {
-  assert.is.not(inputsDigest([a, b], { ...base, configFile: 'cluster/b.yaml' }), inputsDigest([a, b], base));
+test('a node with no interface address is not the same as no interface list', () => {
+  // compile uses --node-ip or the Node's addresses when no interfaces are given; a live node
+  // with none gives no NodePort addresses at all.
+  assert.is.not(inputsDigest([a], { ...base, interfaces: [] }), inputsDigest([a], base));
 });
 
 test('the resolved configuration counts, not how it was spelled', () => {
