@@ -1,7 +1,7 @@
 /** The committed outputs of the bundled example are what compile produces now (compile --check). */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/run-cli.js';
@@ -64,6 +64,24 @@ test('--all-nodes from stdin compiles every node from the one read (stdin cannot
         assert.is(readFileSync(join(tmp, node, f), 'utf8'), want, `${node}/${f}`);
       }
     }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('--all-nodes names the folder of a node gone from the inputs: out of date for --check, a warning otherwise, never deleted', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ipvsc-stale-'));
+  try {
+    cpSync(join(REPO, 'examples/cluster-out'), tmp, { recursive: true });
+    cpSync(join(tmp, 'node-a'), join(tmp, 'node-z'), { recursive: true });
+    const check = await runCli(['compile', '-f', 'examples/cluster', '--all-nodes', '-o', tmp, '--check'], { cwd: REPO });
+    assert.is(check.code, 2, check.stderr);
+    assert.match(check.stderr, /node-z holds the outputs of node node-z, which is not among the inputs' Node objects; remove the folder\n/);
+    assert.is((check.stderr.match(/is up to date/g) ?? []).length, 3, check.stderr);
+    const write = await runCli(['compile', '-f', 'examples/cluster', '--all-nodes', '-o', tmp], { cwd: REPO });
+    assert.is(write.code, 0, write.stderr);
+    assert.match(write.stderr, /warning: .*node-z holds the outputs of node node-z/);
+    assert.ok(readdirSync(join(tmp, 'node-z')).includes('manifest.json'), 'left in place');
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -1,4 +1,5 @@
 /** `ipvsc compile`: inputs → artifacts in -o DIR (or --check them, or --all-nodes). */
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, hasErrors } from '../../diag/diagnostic.js';
 import type { Diagnostic } from '../../diag/diagnostic.js';
@@ -90,5 +91,24 @@ function compileAllNodes(args: ParsedArgs, io: Io, dir: string): number {
     const c = emit(res, io, join(dir, name), args);
     if (c !== EXIT.ok) code = c;
   }
+  // A node gone from the inputs leaves its folder behind: never deleted (it is the user's), but
+  // named, and out of date for --check (a GitOps tree would go on deploying it).
+  for (const name of staleNodeDirs(dir, nodeNames)) {
+    if (flagSet(args, 'check')) {
+      io.stderr(`${join(dir, name)} holds the outputs of node ${name}, which is not among the inputs' Node objects; remove the folder\n`);
+      code = EXIT.changes;
+    } else io.stderr(`warning: ${join(dir, name)} holds the outputs of node ${name}, which is not among the inputs' Node objects; remove the folder if the node is gone\n`);
+  }
   return code;
+}
+
+/** Folders of `dir` with a manifest.json (an earlier --all-nodes output) for no node in `nodes`. */
+function staleNodeDirs(dir: string, nodes: readonly string[]): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.filter((e) => e.isDirectory() && !nodes.includes(e.name) && existsSync(join(dir, e.name, 'manifest.json'))).map((e) => e.name).sort();
 }
