@@ -224,13 +224,15 @@ export function buildSteps(plan: Plan, desired: DesiredCanonical): Step[] {
   }
   if (ipvsDel.length) addDeletion({ name: 'ipvs: delete stale real and virtual servers', command: { tool: 'ipvsadm', args: ['-R'], input: ipvsDel.join('\n') + '\n', mutating: true }, changes: ipvsDelChanges });
   const delAddr = by('kube-ipvs0', 'delete', 'address');
-  if (delAddr.length) addDeletion({ name: 'kube-ipvs0: delete stale addresses', command: { tool: 'ip', args: ['-batch', '-'], input: delAddr.map((c) => `addr del ${c.key} dev kube-ipvs0`).join('\n') + '\n', mutating: true }, changes: delAddr });
+  // Deleting the link deletes its addresses: one command instead of one per address.
+  const delLink = by('kube-ipvs0', 'delete', 'link');
+  if (delAddr.length && !delLink.length) addDeletion({ name: 'kube-ipvs0: delete stale addresses', command: { tool: 'ip', args: ['-batch', '-'], input: delAddr.map((c) => `addr del ${c.key} dev kube-ipvs0`).join('\n') + '\n', mutating: true }, changes: delAddr });
   const setDel = [...by('ipset', 'delete', 'entry'), ...by('ipset', 'delete', 'set')];
   if (setDel.length) {
     const lines = setDel.map((c) => (c.kind === 'entry' ? `del ${c.key}` : `destroy ${c.key}`));
     addDeletion({ name: 'ipset: delete stale entries and sets', command: { tool: 'ipset', args: ['restore', '-exist'], input: lines.join('\n') + '\n', mutating: true }, changes: setDel });
   }
-  for (const c of by('kube-ipvs0', 'delete', 'link')) addDeletion({ name: 'delete kube-ipvs0', command: { tool: 'ip', args: ['link', 'del', 'kube-ipvs0'], mutating: true }, changes: [c] });
+  for (const c of delLink) addDeletion({ name: 'delete kube-ipvs0 (and its addresses)', command: { tool: 'ip', args: ['link', 'del', 'kube-ipvs0'], mutating: true }, changes: [c, ...delAddr] });
   return steps;
 }
 

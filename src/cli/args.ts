@@ -35,6 +35,7 @@ export const OWN_FLAGS: readonly OwnFlag[] = [
   { name: 'no-color', value: false, help: 'no colour (also NO_COLOR=1)' },
   { name: 'refresh', value: true, help: 'plan/apply: full (default) reads the whole node; changed reads only the keys whose desired state changed since the last apply' },
   { name: 'applied-dir', value: true, help: 'plan/apply: where the record of the last successful apply is kept (default /var/lib/ipvsc/applied)' },
+  { name: 'destroy', value: false, help: 'plan/apply: remove everything ipvsc owns on the node (kube-proxy --cleanup; ownership as in any plan: --ipvs-exclude-cidrs, fwmark services and foreign state stay)' },
   { name: 'allow-empty', value: false, help: 'apply: allow an apply that deletes every virtual server (empty input)' },
   { name: 'dry-run', value: false, help: 'apply: print every command and payload, run none' },
   { name: 'auto-approve', value: false, help: 'apply: do not ask for confirmation on a terminal' },
@@ -43,6 +44,12 @@ export const OWN_FLAGS: readonly OwnFlag[] = [
   { name: 'help', short: 'h', value: false, help: 'show help' },
   { name: 'version', value: false, help: 'print the version' },
 ];
+
+/** kube-proxy flags that choose what the process does rather than what it programs. */
+const KUBE_PROXY_RUN_MODES: ReadonlyMap<string, string> = new Map([
+  ['cleanup', 'ipvsc plan --destroy shows what kube-proxy --cleanup would remove, and ipvsc apply --destroy removes it'],
+  ['init-only', 'ipvsc apply sets the sysctls and IPVS timeouts as part of every apply'],
+]);
 
 export interface ParsedArgs {
   readonly command: Command;
@@ -86,6 +93,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     const mine = OWN_FLAGS.find((f) => f.name === name);
     const kp = KUBE_PROXY_FLAGS.find((f) => f.name === name);
     if (!mine && !kp) {
+      const mode = KUBE_PROXY_RUN_MODES.get(name);
+      if (mode) throw new UsageError(`unknown flag --${name}: kube-proxy's --${name} is a run mode, not a setting`, mode);
       const all = [...OWN_FLAGS.map((f) => f.name), ...KUBE_PROXY_FLAGS.map((f) => f.name)];
       throw new UnknownWordError(`unknown flag --${name}`, name, all, 'run ipvsc help for the list of flags');
     }

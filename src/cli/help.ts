@@ -13,6 +13,7 @@ Usage:
   ipvsc validate -f INPUT... [flags]            check the inputs, write nothing
   ipvsc plan     -f INPUT... [--state DIR]      show what apply would change on this node
   ipvsc apply    -f INPUT... | PLANFILE         change the node, atomically, with rollback
+  ipvsc plan|apply --destroy [--config FILE]    remove everything ipvsc owns (kube-proxy --cleanup)
   ipvsc state save DIR                          save this node's state (ipvsadm, ipset, iptables…)
   ipvsc version
 

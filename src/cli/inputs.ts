@@ -9,7 +9,7 @@ import type { CompileOptions, CompileResult } from '../pipeline/compile.js';
 import { DEFAULT_NODE_PORT_RANGE } from '../config/resolve-config.js';
 import type { InterfaceAddress } from '../model/types.js';
 import type { ParsedArgs } from './args.js';
-import { flagValue, flagValues } from './args.js';
+import { flagSet, flagValue, flagValues } from './args.js';
 import type { Io } from './context.js';
 import { readPrebuiltTemplates, readPrebuiltValidators, readSchemaTexts, readTemplates } from '../load/read-assets.js';
 import { compileValidators } from '../validate/check-schema.js';
@@ -33,7 +33,8 @@ export interface ReadResult {
 export function readCompileInputs(args: ParsedArgs, io: Io, interfaces?: readonly InterfaceAddress[]): ReadResult {
   const fileArgs = [...flagValues(args, 'filename')];
   const configPath = flagValue(args, 'config');
-  if (fileArgs.length === 0 && !configPath) throw new UsageError('no input: give -f FILE|DIR|- (repeatable)', 'for example: ipvsc compile -f cluster/ --hostname-override node-a -o out/');
+  // --destroy needs no Service; only the configuration's ownership settings (flags suffice).
+  if (fileArgs.length === 0 && !configPath && !flagSet(args, 'destroy')) throw new UsageError('no input: give -f FILE|DIR|- (repeatable)', 'for example: ipvsc compile -f cluster/ --hostname-override node-a -o out/');
   const max = flagValue(args, 'max-input-bytes');
   const maxBytes = max === undefined ? DEFAULT_MAX_INPUT : Number(max);
   if (!Number.isInteger(maxBytes) || maxBytes <= 0) throw new UsageError('--max-input-bytes must be a positive integer');

@@ -174,13 +174,17 @@ function planSysctls(desired: DesiredCanonical, live: CanonicalState, push: Push
 
 function planKubeIpvs0(desired: DesiredCanonical, live: CanonicalState, push: Push): void {
   if (desired.kubeIpvs0.exists && !live.kubeIpvs0.exists) push({ subsystem: 'kube-ipvs0', action: 'create', kind: 'link', key: 'kube-ipvs0', after: 'dummy' });
-  // Only a rollback to a node that had no kube-ipvs0 removes the link.
-  if (!desired.kubeIpvs0.exists && live.kubeIpvs0.exists) push({ subsystem: 'kube-ipvs0', action: 'delete', kind: 'link', key: 'kube-ipvs0', before: 'dummy' });
+  const owns = ownerOf(desired);
+  const owned = (cidr: string): boolean => owns(cidr.split('/')[0]!);
+  // Only a rollback to a node that had no kube-ipvs0, or --destroy, removes the link; and not
+  // while it holds an address ipvsc does not own (inside --ipvs-exclude-cidrs): deleting the link
+  // would delete that address with it. Its owned addresses are deleted one by one instead.
+  if (!desired.kubeIpvs0.exists && live.kubeIpvs0.exists && live.kubeIpvs0.addresses.every(owned)) {
+    push({ subsystem: 'kube-ipvs0', action: 'delete', kind: 'link', key: 'kube-ipvs0', before: 'dummy' });
+  }
   if (sameList(live.kubeIpvs0.addresses, desired.kubeIpvs0.addresses)) return;
   const have = new Set(live.kubeIpvs0.addresses);
   const want = new Set(desired.kubeIpvs0.addresses);
-  const owns = ownerOf(desired);
-  const owned = (cidr: string): boolean => owns(cidr.split('/')[0]!);
   for (const a of desired.kubeIpvs0.addresses) if (!have.has(a)) push({ subsystem: 'kube-ipvs0', action: 'create', kind: 'address', key: a, after: a });
   for (const a of live.kubeIpvs0.addresses) if (!want.has(a) && owned(a)) push({ subsystem: 'kube-ipvs0', action: 'delete', kind: 'address', key: a, before: a });
 }

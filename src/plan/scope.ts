@@ -251,7 +251,11 @@ export function restrictReadBack(snap: StateSnapshot, t: Touched, desired: Desir
 
 /** A parsed state cut down to the touched keys (`linkSeen`: whether kube-ipvs0 was read as present). */
 export function restrictState(s: CanonicalState, linkSeen: boolean, t: Touched, desired: DesiredCanonical, node: NodeInfo): CanonicalState {
-  const kubeLink = t.link || t.addresses.size ? linkSeen : desired.kubeIpvs0.exists;
+  // The link is judged only when it is a touched key. Its addresses may be (then a vanished link
+  // shows, and is created again), except where the desired state has no link (--destroy, a
+  // rollback): the link was kept because it holds an address ipvsc does not own, which this cut
+  // does not show, so the link reads as desired and only the touched addresses are compared.
+  const kubeLink = t.link ? linkSeen : t.addresses.size && desired.kubeIpvs0.exists ? linkSeen : desired.kubeIpvs0.exists;
   return {
     ipvs: s.ipvs.filter((v) => v.fwmark === undefined && t.ipvs.has(vsKey(v))),
     ...(t.timeouts && s.ipvsTimeouts ? { ipvsTimeouts: s.ipvsTimeouts } : {}),

@@ -103,3 +103,29 @@ function desiredState(artifacts: Artifacts, manifest: ManifestFields, model: Des
     timeouts: manifest.ipvsTimeouts,
   };
 }
+
+/**
+ * `--destroy`: a desired state that owns nothing, so the plan deletes everything ipvsc owns on
+ * the node (what kube-proxy --cleanup removes: virtual services, the jumps, the chains, the sets,
+ * kube-ipvs0), within the same ownership as any plan: the virtual services and kube-ipvs0
+ * addresses inside --ipvs-exclude-cidrs, fwmark services and foreign chains and sets are kept
+ * (kube-proxy --cleanup flushes all of IPVS). Sysctls and IPVS timeouts are left as they are, as
+ * kube-proxy leaves them.
+ */
+export function destroyDesired(fields: Pick<ManifestFields, 'node' | 'excludeCIDRs'>): DesiredCanonical {
+  const timeouts = { tcp: 0, tcpfin: 0, udp: 0 };
+  return {
+    ipvs: [],
+    ipvsTimeouts: timeouts,
+    ipsets: [],
+    iptables: { IPv4: {}, IPv6: {} },
+    kubeIpvs0: { exists: false, addresses: [] },
+    sysctls: {},
+    node: { name: fields.node.name },
+    families: [],
+    jumps: [],
+    excludeCIDRs: fields.excludeCIDRs,
+    sysctlSpecs: [],
+    timeouts,
+  };
+}

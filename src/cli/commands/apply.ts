@@ -26,7 +26,7 @@ import type { Timings } from '../../host/timings.js';
 import { timingsFromEnv } from '../../host/timings.js';
 import { FaultHost, parseFault } from '../../host/fault-host.js';
 import { parseSnapshot } from '../../state/canonical.js';
-import { desiredFromArtifacts } from '../../state/desired.js';
+import { desiredFromArtifacts, destroyDesired } from '../../state/desired.js';
 import { makePlan, ownedStateDigest } from '../../plan/make-plan.js';
 import type { CanonicalState } from '../../state/canonical.js';
 import type { Artifacts } from '../../render/render.js';
@@ -52,14 +52,17 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
     writePlanText(planned.plan, colour, io.stdout);
     const appliedDir = dryRun ? undefined : appliedDirOf(args, io);
     if (isEmptyPlan(planned.plan)) {
-      if (appliedDir) record(appliedDir, planned, io, true);
+      // After --destroy the node holds nothing a record could describe (--refresh=changed would
+      // trust one and read only changed keys): no record.
+      if (appliedDir && planned.destroy) forgetAppliedRecord(appliedDir);
+      else if (appliedDir) record(appliedDir, planned, io, true);
       return EXIT.ok;
     }
     // An empty or truncated input would delete every Service of the node: refuse unless asked.
     // (With --refresh=changed desiredState holds only the changed keys: ask the artifacts.)
     const desiresNone = planned.scope ? !/^-A /m.test(planned.desired.artifacts['ipvsadm.restore']) : planned.desiredState.ipvs.length === 0;
     const deletesAll = desiresNone && planned.plan.changes.some((c) => c.subsystem === 'ipvs' && c.kind === 'virtual-server' && c.action === 'delete');
-    if (deletesAll && !flagSet(args, 'allow-empty')) {
+    if (deletesAll && !planned.destroy && !flagSet(args, 'allow-empty')) {
       throw new UsageError('refusing to delete every virtual server on the node: the input has no Service', 'check the -f paths; pass --allow-empty if the node really should serve nothing');
     }
     const steps = timings.phaseSync('apply: build the steps', () => buildSteps(planned.plan, planned.desiredState));
@@ -84,7 +87,7 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
     // No record outlives an apply that changes the node: written again only if this one succeeds.
     if (appliedDir) forgetAppliedRecord(appliedDir);
     const result = await applyPlan(planned.plan, planned.desiredState, before, target, (l) => io.stderr(l + '\n'), { timings, steps, ...(planned.scope ? { scope: planned.scope } : {}) });
-    if (result.ok && appliedDir) timings.phaseSync('apply: record it', () => record(appliedDir, planned, io, false));
+    if (result.ok && appliedDir && !planned.destroy) timings.phaseSync('apply: record it', () => record(appliedDir, planned, io, false));
     timings.note('apply: done');
     return report(result, steps.length, io);
   } finally {
@@ -162,6 +165,7 @@ function report(r: ApplyResult, total: number, io: Io): number {
 
 interface SavedPlan {
   readonly kind?: string;
+  readonly destroy?: boolean;
   readonly state_digest?: string;
   readonly node?: string;
   readonly artifacts?: Artifacts;
@@ -180,10 +184,11 @@ async function fromSavedPlan(file: string, args: ParsedArgs, io: Io, host: Host 
   const snap = await h.readState();
   const parsed = parseSnapshot(snap);
   if (!parsed.state) return { diags: [] };
-  const desiredState = desiredFromArtifacts(saved.artifacts, saved.manifest);
+  const destroy = saved.destroy === true;
+  const desiredState = destroy ? destroyDesired(saved.manifest) : desiredFromArtifacts(saved.artifacts, saved.manifest);
   const plan = makePlan(desiredState, parsed.state);
   if (plan.stateDigest !== saved.state_digest) {
     throw new UsageError(`the saved plan ${file} is stale: the node's state changed since it was made`, 'run ipvsc plan -out again and review the new plan');
   }
-  return { plan, desired: { artifacts: saved.artifacts, manifest: saved.manifest, origins: new Map(), diags: [] }, desiredState, live: parsed.state, host: h };
+  return { plan, desired: { artifacts: saved.artifacts, manifest: saved.manifest, origins: new Map(), diags: [] }, desiredState, live: parsed.state, host: h, ...(destroy ? { destroy } : {}) };
 }

@@ -16,7 +16,7 @@ import { RecordedHost } from '../../host/recorded-host.js';
 import { parseSnapshot } from '../../state/canonical.js';
 import type { CanonicalState } from '../../state/canonical.js';
 import type { NodeInfo } from '../../state/snapshot.js';
-import { desiredFromArtifacts, desiredFromModel } from '../../state/desired.js';
+import { desiredFromArtifacts, desiredFromModel, destroyDesired } from '../../state/desired.js';
 import type { DesiredCanonical } from '../../state/desired.js';
 import { makePlan } from '../../plan/make-plan.js';
 import type { Plan } from '../../plan/types.js';
@@ -39,6 +39,8 @@ export interface Planned {
    * only them; the rest of the node was not read.
    */
   readonly scope?: Touched;
+  /** --destroy: the desired state owns nothing (destroyDesired). */
+  readonly destroy?: boolean;
 }
 
 export type Refresh = 'full' | 'changed';
@@ -78,6 +80,10 @@ export async function hostFor(args: ParsedArgs, io: Io, nodeName: string, timing
 /** Reads state, compiles, plans. Returns diagnostics instead when the inputs are invalid. */
 export async function computePlan(args: ParsedArgs, io: Io, host?: Host, timings: Timings = NO_TIMINGS): Promise<Planned | { diags: Diagnostic[] }> {
   const nodeName = (args.kubeProxy.find((f) => f.name === 'hostname-override')?.value ?? '').toLowerCase();
+  const destroy = flagSet(args, 'destroy');
+  if (destroy && refreshOf(args) === 'changed') {
+    throw new UsageError('--destroy reads the whole node: it cannot be combined with --refresh=changed', 'drop --refresh=changed');
+  }
   const h = host ?? (await hostFor(args, io, nodeName, timings));
   if (refreshOf(args) === 'changed') {
     const dir = appliedDirOf(args, io);
@@ -105,17 +111,35 @@ export async function computePlan(args: ParsedArgs, io: Io, host?: Host, timings
   if ('diags' in d) return { diags: d.diags };
   const { desired, desiredState } = d;
   const plan = timings.phaseSync('plan: diff (makePlan)', () => makePlan(desiredState, live, { origins: desired.origins }));
-  return { plan, desired, desiredState, live, host: h };
+  if (destroy) io.stderr(`--destroy: planning the removal of everything ipvsc owns on this node${desiredState.excludeCIDRs.length ? ` (kept: what --ipvs-exclude-cidrs ${desiredState.excludeCIDRs.join(',')} covers)` : ''}; fwmark services and foreign chains and sets are never touched.\n`);
+  return { plan, desired, desiredState, live, host: h, ...(destroy ? { destroy } : {}) };
 }
 
 /** The inputs compiled (for this node), or the artifacts of --from read, and the state they describe. */
 async function desiredOf(args: ParsedArgs, io: Io, node: NodeInfo | undefined, timings: Timings): Promise<{ desired: Desired; desiredState: DesiredCanonical } | { diags: Diagnostic[] }> {
   const desired = await timings.phase(node ? 'plan: compile the inputs' : 'plan: read the compiled artifacts (--from)', () => loadDesired(args, io, node ?? { name: '' })); // (--from reads no node)
   if (!('artifacts' in desired)) return { diags: desired.diags };
+  if (flagSet(args, 'destroy')) return destroying(desired);
   const desiredState = desired.model
     ? timings.phaseSync('plan: desired state from the compiled model', () => desiredFromModel(desired.model!, desired.artifacts, manifestFields(desired.model!)))
     : timings.phaseSync('plan: parse the desired artifacts (--from)', () => desiredFromArtifacts(desired.artifacts, desired.manifest));
   return { desired, desiredState };
+}
+
+/**
+ * --destroy: the inputs (if any) were read and checked, and give the node's name and the
+ * ownership settings; their Services are not wanted. A node without Services is what --destroy
+ * asks for, so the warning about one is dropped.
+ */
+function destroying(d: Desired): { desired: Desired; desiredState: DesiredCanonical } {
+  const desired: Desired = {
+    artifacts: d.artifacts,
+    get manifest() { return d.manifest; },
+    ...(d.model ? { model: d.model } : {}),
+    origins: d.origins,
+    diags: d.diags.filter((x) => x.code !== 'INPUT_NO_OBJECTS'),
+  };
+  return { desired, desiredState: destroyDesired(d.model ? manifestFields(d.model) : d.manifest) };
 }
 
 /** `2 virtual service(s), 3 set entries, 1 address, 1 table` */
@@ -152,5 +176,5 @@ export async function runPlan(args: ParsedArgs, io: Io): Promise<number> {
 
 /** A saved plan carries the artifacts and the digest of the state it was made against. */
 export function savedPlanText(r: Planned): string {
-  return JSON.stringify({ ...planToJson(r.plan), kind: 'ipvsc-plan', artifacts: r.desired.artifacts, manifest: r.desired.manifest }, null, 2) + '\n';
+  return JSON.stringify({ ...planToJson(r.plan), kind: 'ipvsc-plan', ...(r.destroy ? { destroy: true } : {}), artifacts: r.desired.artifacts, manifest: r.desired.manifest }, null, 2) + '\n';
 }

@@ -1,0 +1,1 @@
+../../13-foreign-state-untouched/live-src/pre.sh
