@@ -33,8 +33,10 @@ export interface ReadResult {
 export function readCompileInputs(args: ParsedArgs, io: Io, interfaces?: readonly InterfaceAddress[]): ReadResult {
   const fileArgs = [...flagValues(args, 'filename')];
   const configPath = flagValue(args, 'config');
+  const destroy = flagSet(args, 'destroy');
+  if (destroy && args.command !== 'plan' && args.command !== 'apply') throw new UsageError(`--destroy is a flag of plan and apply, not of ${args.command}`, 'ipvsc plan --destroy shows what would be removed; ipvsc apply --destroy removes it');
   // --destroy needs no Service; only the configuration's ownership settings (flags suffice).
-  if (fileArgs.length === 0 && !configPath && !flagSet(args, 'destroy')) throw new UsageError('no input: give -f FILE|DIR|- (repeatable)', 'for example: ipvsc compile -f cluster/ --hostname-override node-a -o out/');
+  if (fileArgs.length === 0 && !configPath && !destroy) throw new UsageError('no input: give -f FILE|DIR|- (repeatable)', 'for example: ipvsc compile -f cluster/ --hostname-override node-a -o out/');
   const max = flagValue(args, 'max-input-bytes');
   const maxBytes = max === undefined ? DEFAULT_MAX_INPUT : Number(max);
   if (!Number.isInteger(maxBytes) || maxBytes <= 0) throw new UsageError('--max-input-bytes must be a positive integer');

@@ -111,6 +111,8 @@ export function ownedStateDigest(live: CanonicalState, desired: DesiredCanonical
   }
   const addrs = live.kubeIpvs0.addresses.filter((a) => owns(a.split('/')[0]!));
   text += `kube-ipvs0 ${addrs.length}\n${addrs.join('\n')}\n`;
+  // Whether --destroy deletes the link depends on the link and on the addresses it does not own.
+  if (desired.destroy) text += `destroy: link ${live.kubeIpvs0.exists} foreign ${addrs.length !== live.kubeIpvs0.addresses.length}\n`;
   return 'sha256:' + h.update(text).digest('hex');
 }
 
@@ -176,10 +178,10 @@ function planKubeIpvs0(desired: DesiredCanonical, live: CanonicalState, push: Pu
   if (desired.kubeIpvs0.exists && !live.kubeIpvs0.exists) push({ subsystem: 'kube-ipvs0', action: 'create', kind: 'link', key: 'kube-ipvs0', after: 'dummy' });
   const owns = ownerOf(desired);
   const owned = (cidr: string): boolean => owns(cidr.split('/')[0]!);
-  // Only a rollback to a node that had no kube-ipvs0, or --destroy, removes the link; and not
-  // while it holds an address ipvsc does not own (inside --ipvs-exclude-cidrs): deleting the link
-  // would delete that address with it. Its owned addresses are deleted one by one instead.
-  if (!desired.kubeIpvs0.exists && live.kubeIpvs0.exists && live.kubeIpvs0.addresses.every(owned)) {
+  // Only a rollback to a node that had no kube-ipvs0, or --destroy, removes the link; --destroy
+  // not while it holds an address ipvsc does not own (inside --ipvs-exclude-cidrs): deleting the
+  // link would delete that address with it. Its owned addresses are deleted one by one instead.
+  if (!desired.kubeIpvs0.exists && live.kubeIpvs0.exists && (!desired.destroy || live.kubeIpvs0.addresses.every(owned))) {
     push({ subsystem: 'kube-ipvs0', action: 'delete', kind: 'link', key: 'kube-ipvs0', before: 'dummy' });
   }
   if (sameList(live.kubeIpvs0.addresses, desired.kubeIpvs0.addresses)) return;

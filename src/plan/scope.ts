@@ -251,11 +251,11 @@ export function restrictReadBack(snap: StateSnapshot, t: Touched, desired: Desir
 
 /** A parsed state cut down to the touched keys (`linkSeen`: whether kube-ipvs0 was read as present). */
 export function restrictState(s: CanonicalState, linkSeen: boolean, t: Touched, desired: DesiredCanonical, node: NodeInfo): CanonicalState {
-  // The link is judged only when it is a touched key. Its addresses may be (then a vanished link
-  // shows, and is created again), except where the desired state has no link (--destroy, a
-  // rollback): the link was kept because it holds an address ipvsc does not own, which this cut
-  // does not show, so the link reads as desired and only the touched addresses are compared.
-  const kubeLink = t.link ? linkSeen : t.addresses.size && desired.kubeIpvs0.exists ? linkSeen : desired.kubeIpvs0.exists;
+  // With touched addresses a link that is not a touched key is judged too (a vanished link shows,
+  // and is created again; a rollback deletes a link its apply created). Not for --destroy: it
+  // kept the link because it holds an address ipvsc does not own, which this cut does not show,
+  // so the link reads as desired and only the touched addresses are compared.
+  const kubeLink = t.link || (t.addresses.size && !desired.destroy) ? linkSeen : desired.kubeIpvs0.exists;
   return {
     ipvs: s.ipvs.filter((v) => v.fwmark === undefined && t.ipvs.has(vsKey(v))),
     ...(t.timeouts && s.ipvsTimeouts ? { ipvsTimeouts: s.ipvsTimeouts } : {}),

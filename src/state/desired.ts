@@ -30,6 +30,12 @@ export interface DesiredCanonical extends CanonicalState {
   /** Sysctls with their kernel conditions. */
   readonly sysctlSpecs: Manifest['sysctls'];
   readonly timeouts: Manifest['ipvsTimeouts'];
+  /**
+   * --destroy (destroyDesired): kube-ipvs0 is kept while it holds an address ipvsc does not own.
+   * Not for a rollback, which restores exactly, even a link that only ipvsc's own excluded
+   * addresses were bound to.
+   */
+  readonly destroy?: boolean;
 }
 
 export function parseRestoreFile(text: string, family: Family): { tables: LiveIptables; jumps: DesiredJump[] } {
@@ -127,5 +133,6 @@ export function destroyDesired(fields: Pick<ManifestFields, 'node' | 'excludeCID
     excludeCIDRs: fields.excludeCIDRs,
     sysctlSpecs: [],
     timeouts,
+    destroy: true,
   };
 }

@@ -51,7 +51,14 @@ after=$(owned_state)
 if [ "$after" = "$(echo "$owned_before" | grep -v '^192\.168\.100\.10/32$')" ]; then pass "the owned state is what it was before the destroy"
 else fail "owned state rebuilt" "$(echo "$owned_before" > /tmp/b.txt; echo "$after" > /tmp/a.txt; diff /tmp/b.txt /tmp/a.txt | head -20)"; fi
 
-# 6. A destroy that fails part-way (a foreign rule still uses a KUBE-* set: ipset refuses to
+# 6. The last apply excluded 192.168.100.0/24: a --destroy that forgets it is refused, untouched.
+before=$(owned_state)
+$IPVSC apply --destroy $(flags $C) >/tmp/d-forgot.out 2>&1; rc=$?
+if [ $rc = 1 ] && grep -q 'the last apply on this node ran with --ipvs-exclude-cidrs' /tmp/d-forgot.out && [ "$(owned_state)" = "$before" ] && ipvsadm -Sn | grep -q 192.168.100.10:80; then
+  pass "a --destroy without the last apply's --ipvs-exclude-cidrs is refused, nothing changed"
+else fail "forgotten exclude CIDRs refused (rc=$rc)" "$(tail -5 /tmp/d-forgot.out)"; fi
+
+# 7. A destroy that fails part-way (a foreign rule still uses a KUBE-* set: ipset refuses to
 # destroy it) rolls everything back.
 iptables -A INPUT -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT -m comment --comment foreign-user-of-a-kube-set
 before=$(owned_state)

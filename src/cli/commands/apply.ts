@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { UsageError } from '../../diag/diagnostic.js';
 import type { ParsedArgs } from '../args.js';
-import { flagSet, flagValue } from '../args.js';
+import { flagSet, flagValue, flagValues } from '../args.js';
 import type { Io } from '../context.js';
 import { EXIT } from '../context.js';
 import { printDiagnostics } from '../print-diagnostics.js';
@@ -38,6 +38,9 @@ import { readBackQuery, restrictReadBack } from '../../plan/scope.js';
 
 export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<number> {
   const planFile = args.positionals[0];
+  if (planFile && (flagSet(args, 'destroy') || flagValues(args, 'filename').length > 0 || flagValue(args, 'from') !== undefined)) {
+    throw new UsageError(`a saved plan carries what it applies: ${planFile} cannot be combined with --destroy, -f or --from`, `apply it as saved (ipvsc apply ${planFile}), or plan again with ipvsc plan … -out FILE`);
+  }
   const dryRun = flagSet(args, 'dry-run');
   const timings = timingsFromEnv(io.env, io.stderr);
   timings.note('apply: start (node start-up and module loading)');

@@ -25,7 +25,7 @@ import { writeFilesAtomically } from '../write-outputs.js';
 import { manifestFields } from '../manifest.js';
 import { dirname, basename } from 'node:path';
 import type { Touched } from '../../plan/scope.js';
-import { DEFAULT_APPLIED_DIR } from '../applied-record.js';
+import { DEFAULT_APPLIED_DIR, readAppliedRecord } from '../applied-record.js';
 
 export interface Planned {
   readonly plan: Plan;
@@ -111,6 +111,7 @@ export async function computePlan(args: ParsedArgs, io: Io, host?: Host, timings
   if ('diags' in d) return { diags: d.diags };
   const { desired, desiredState } = d;
   const plan = timings.phaseSync('plan: diff (makePlan)', () => makePlan(desiredState, live, { origins: desired.origins }));
+  if (destroy) refuseOtherOwnership(args, io, desiredState);
   if (destroy) io.stderr(`--destroy: planning the removal of everything ipvsc owns on this node${desiredState.excludeCIDRs.length ? ` (kept: what --ipvs-exclude-cidrs ${desiredState.excludeCIDRs.join(',')} covers)` : ''}; fwmark services and foreign chains and sets are never touched.\n`);
   return { plan, desired, desiredState, live, host: h, ...(destroy ? { destroy } : {}) };
 }
@@ -124,6 +125,24 @@ async function desiredOf(args: ParsedArgs, io: Io, node: NodeInfo | undefined, t
     ? timings.phaseSync('plan: desired state from the compiled model', () => desiredFromModel(desired.model!, desired.artifacts, manifestFields(desired.model!)))
     : timings.phaseSync('plan: parse the desired artifacts (--from)', () => desiredFromArtifacts(desired.artifacts, desired.manifest));
   return { desired, desiredState };
+}
+
+/**
+ * --destroy needs no input, so forgetting `--ipvs-exclude-cidrs` (or the --config that sets it)
+ * is easy, and would destroy what the last apply left alone, keepalived's VIPs say. When the
+ * record of the last apply says it ran with other exclude CIDRs, refuse.
+ */
+function refuseOtherOwnership(args: ParsedArgs, io: Io, desired: DesiredCanonical): void {
+  const dir = appliedDirOf(args, io);
+  const rec = dir === undefined ? undefined : readAppliedRecord(dir);
+  if (!rec || 'missing' in rec) return;
+  const norm = (xs: readonly string[]): string => [...xs].sort().join(',');
+  const was = norm(rec.manifest.excludeCIDRs ?? []);
+  if (was === norm(desired.excludeCIDRs)) return;
+  throw new UsageError(
+    `the last apply on this node ran with --ipvs-exclude-cidrs ${JSON.stringify(was)}, this --destroy with ${JSON.stringify(norm(desired.excludeCIDRs))}: it would remove what that apply left alone, or keep what it owned`,
+    'give --destroy the same configuration as the applies (--config FILE, or the same --ipvs-exclude-cidrs)',
+  );
 }
 
 /**

@@ -2,11 +2,11 @@
  * `plan --destroy` / `apply --destroy` (kube-proxy --cleanup within ipvsc's ownership), against
  * the recorded nodes of the golden plan cases 15 (dual-stack, owned state only) and 16 (case 13's
  * foreign state, and keepalived's excluded VIP on kube-ipvs0). What a real kernel does with the
- * commands: test/vm-tests/apply-scenarios.sh, section 9.
+ * commands: test/vm-tests/destroy-scenarios.sh.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../helpers/run-cli.js';
@@ -14,6 +14,13 @@ import { SimHost, liveOf } from '../../helpers/sim-host.js';
 import { parseArgs } from '../../../src/cli/args.js';
 import { runApply } from '../../../src/cli/commands/apply.js';
 import type { StateSnapshot } from '../../../src/state/snapshot.js';
+import { snapshotAsDesired } from '../../../src/apply/apply.js';
+import { makePlan } from '../../../src/plan/make-plan.js';
+import { restrictDesired, restrictState, touchedBy } from '../../../src/plan/scope.js';
+import { destroyDesired } from '../../../src/state/desired.js';
+import type { CanonicalState } from '../../../src/state/canonical.js';
+import { writeAppliedRecord } from '../../../src/cli/applied-record.js';
+import type { Manifest } from '../../../src/cli/manifest.js';
 
 const PLANS = join(import.meta.dirname, '..', '..', 'golden', 'plans');
 const DUAL = join(PLANS, '15-destroy-dual-stack', 'live');
@@ -142,8 +149,80 @@ test('apply --destroy that keeps the link verifies: the link is not judged, only
   assert.ok(host.reads.some((q) => q?.addresses?.includes('10.96.0.10/32')));
 });
 
+/** A node state with kube-ipvs0 holding `addresses` (nothing else). */
+const nodeWith = (exists: boolean, addresses: string[]): CanonicalState => ({
+  ipvs: [], ipsets: [], iptables: { IPv4: {}, IPv6: {} }, kubeIpvs0: { exists, addresses }, sysctls: {}, node: { name: 'node-a' },
+});
+const like = destroyDesired({ node: { name: 'node-a', ips: [] }, excludeCIDRs: ['192.168.100.0/24'] });
+const what = (cs: readonly { action: string; kind: string; key: string }[]): string[] => cs.map((c) => `${c.action} ${c.kind} ${c.key}`);
+
+test('a rollback to a node without kube-ipvs0 deletes the link, even with an excluded address ipvsc bound on it', () => {
+  ran++;
+  // A first apply on an empty node bound 10.96.0.20 and a ClusterIP inside the excluded CIDR.
+  const now = nodeWith(true, ['10.96.0.20/32', '192.168.100.50/32']);
+  const target = snapshotAsDesired(nodeWith(false, []), like);
+  assert.equal(what(makePlan(target, now).changes), ['delete link kube-ipvs0', 'delete address 10.96.0.20/32']);
+  // --destroy keeps it (the excluded address is not ipvsc's to delete).
+  assert.equal(what(makePlan(like, now).changes), ['delete address 10.96.0.20/32']);
+  // A rollback's read-back of addresses it touched still judges the link (a --refresh=changed
+  // apply that created the link and failed deletes it again); --destroy's does not.
+  const t = touchedBy([{ subsystem: 'kube-ipvs0', action: 'create', kind: 'address', key: '10.96.0.20/32' }]);
+  const seen = restrictState(now, true, t, target, now.node);
+  assert.equal(what(makePlan(restrictDesired(target, t), seen).changes), ['delete link kube-ipvs0', 'delete address 10.96.0.20/32']);
+  const seenByDestroy = restrictState(now, true, t, like, now.node);
+  assert.equal(what(makePlan(restrictDesired(like, t), seenByDestroy).changes), ['delete address 10.96.0.20/32']);
+});
+
+test('a saved plan is applied as saved: --destroy, -f and --from are refused with it', async () => {
+  ran++;
+  const file = join(tmp, 'normal.json');
+  const p = await runCli(['plan', '-f', join(PLANS, '16-destroy-foreign-state-kept', 'input'), '--state', FOREIGN, ...NODE, EXCL, '-out', file]);
+  assert.is(p.code, 0, p.stderr);
+  for (const extra of [['--destroy'], ['-f', join(PLANS, '16-destroy-foreign-state-kept', 'input')], ['--from', tmp]]) {
+    const r = await runCli(['apply', file, ...extra, '--state', FOREIGN, '--dry-run']);
+    assert.is(r.code, 1, `${extra[0]}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /a saved plan carries what it applies/);
+  }
+});
+
+test('--destroy with other exclude CIDRs than the last apply recorded is refused', async () => {
+  ran++;
+  const dir = join(tmp, 'applied');
+  const manifest = { excludeCIDRs: ['192.168.100.0/24'] } as unknown as Manifest;
+  writeAppliedRecord(dir, { meta: { formatVersion: 1, node: 'node-a', bootId: 'b1', ipvsc: 'test' }, artifacts: { 'ipvsadm.restore': '', 'ipset.restore': '', 'iptables.restore': '' }, manifest }, (w) => assert.unreachable(w));
+  const forgot = await runCli(['plan', '--destroy', '--state', FOREIGN, ...NODE, '--applied-dir', dir]);
+  assert.is(forgot.code, 1, forgot.stdout);
+  assert.match(forgot.stderr, /the last apply on this node ran with --ipvs-exclude-cidrs "192\.168\.100\.0\/24", this --destroy with ""/);
+  assert.is(forgot.stdout, '');
+  const same = await runCli(['plan', '--destroy', '--state', FOREIGN, ...NODE, EXCL, '--applied-dir', dir, '--detailed-exitcode']);
+  assert.is(same.code, 2, same.stderr);
+});
+
+test('a saved destroy plan is stale once the link lost the foreign address that kept it', async () => {
+  ran++;
+  const live = join(tmp, 'live-16');
+  cpSync(FOREIGN, live, { recursive: true });
+  const file = join(tmp, 'destroy-16.json');
+  assert.is((await runCli(['plan', '--destroy', '--state', live, ...NODE, EXCL, '-out', file])).code, 0);
+  const addr = join(live, 'kube-ipvs0.addr');
+  writeFileSync(addr, readFileSync(addr, 'utf8').split('\n').filter((l) => !l.includes('192.168.100.10')).join('\n'));
+  // Now the plan would delete the link, which the reviewed plan kept.
+  const r = await runCli(['apply', file, '--state', live, '--dry-run']);
+  assert.is(r.code, 1, r.stdout);
+  assert.match(r.stderr, /is stale/);
+});
+
+test('--destroy is a flag of plan and apply only', async () => {
+  ran++;
+  for (const cmd of ['compile', 'validate']) {
+    const r = await runCli([cmd, '--destroy', ...NODE, '-o', join(tmp, 'out')]);
+    assert.is(r.code, 1, cmd);
+    assert.match(r.stderr, new RegExp(`--destroy is a flag of plan and apply, not of ${cmd}`));
+  }
+});
+
 test('every destroy test ran', () => {
-  assert.is(ran, 8);
+  assert.is(ran, 13);
   rmSync(tmp, { recursive: true, force: true });
 });
 
