@@ -212,11 +212,25 @@ function buildConfig(ctx: Ctx): ProxyConfig {
   }
   const oom = int('oom-score-adj', -999);
   if (oom < -1000 || oom > 1000) report(ctx, 'oom-score-adj', 'CONFIG_RANGE', `${nameOf(ctx, 'oom-score-adj')} must be -1000..1000, got ${oom}`, 'kube-proxy\'s default is -999');
-  const syncPeriod = seconds('ipvs-sync-period', 30);
-  const minSync = seconds('ipvs-min-sync-period', 0);
-  if (ctx.values.has('ipvs-sync-period') && syncPeriod <= 0) report(ctx, 'ipvs-sync-period', 'CONFIG_RANGE', `${nameOf(ctx, 'ipvs-sync-period')} must be greater than 0`, 'kube-proxy\'s default is 30s');
+  /**
+   * A period that must be greater than 0, in seconds (not truncated: 500ms is fine). A zero in
+   * the file is "unset" to kube-proxy: SetDefaults_KubeProxyConfiguration replaces it with the
+   * default before validating, and kubeadm's ConfigMap writes `syncPeriod: 0s` and
+   * `configSyncPeriod: 0s`. A zero flag is validated, and refused.
+   */
+  const period = (n: string, d: number, hint: string): number => {
+    const v = ctx.values.get(n);
+    const exact = typeof v?.raw === 'string' ? parseDuration(v.raw) : null;
+    if (!v || exact === null || exact < 0) return seconds(n, d); // unset, or reported there
+    if (exact > 0) return exact;
+    if (v.src.where === 'flag') report(ctx, n, 'CONFIG_RANGE', `${nameOf(ctx, n)} must be greater than 0`, hint);
+    return d;
+  };
+  const syncPeriod = period('ipvs-sync-period', 30, 'kube-proxy\'s default is 30s');
+  const minSyncText = ctx.values.get('ipvs-min-sync-period')?.raw;
+  const minSync = typeof minSyncText === 'string' ? Math.max(parseDuration(minSyncText) ?? 0, 0) : 0;
   if (minSync > syncPeriod) report(ctx, 'ipvs-min-sync-period', 'CONFIG_RANGE', `${nameOf(ctx, 'ipvs-min-sync-period')} (${minSync}s) must not be greater than ${nameOf(ctx, 'ipvs-sync-period')} (${syncPeriod}s)`, 'lower the minimum or raise the sync period');
-  if (ctx.values.has('config-sync-period') && seconds('config-sync-period', 900) <= 0) report(ctx, 'config-sync-period', 'CONFIG_RANGE', `${nameOf(ctx, 'config-sync-period')} must be greater than 0`, 'kube-proxy\'s default is 15m');
+  period('config-sync-period', 900, 'kube-proxy\'s default is 15m');
   for (const n of ['conntrack-max-per-core', 'conntrack-min']) if (int(n, 0) < 0) report(ctx, n, 'CONFIG_RANGE', `${nameOf(ctx, n)} must not be negative`, 'use 0 for the kernel default');
   const gates = (ctx.values.get('feature-gates')?.raw ?? {}) as Record<string, boolean>;
   // kube-proxy accepts every Kubernetes gate; only this one changes what its IPVS mode programs.
