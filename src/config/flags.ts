@@ -43,6 +43,11 @@ export const KUBE_PROXY_FLAGS: readonly KubeProxyFlag[] = [
   { name: 'conntrack-tcp-be-liberal', kind: 'bool', configPath: ['conntrack', 'tcpBeLiberal'], help: 'nf_conntrack_tcp_be_liberal=1' },
   { name: 'conntrack-udp-timeout', kind: 'duration', configPath: ['conntrack', 'udpTimeout'], help: 'default: kernel value' },
   { name: 'conntrack-udp-timeout-stream', kind: 'duration', configPath: ['conntrack', 'udpStreamTimeout'], help: 'default: kernel value' },
+  // In every kube-proxy DaemonSet or unit (k3s and RKE2 pass --kubeconfig): accepted, so that a
+  // command line can be pasted; ipvsc reads Services from files, not from the API server.
+  { name: 'kubeconfig', kind: 'string', help: 'accepted for compatibility (ipvsc reads files, not the API server)' },
+  { name: 'master', kind: 'string', help: 'accepted for compatibility (ipvsc reads files, not the API server)' },
+  { name: 'v', kind: 'int', help: 'accepted for compatibility (log verbosity)' },
   { name: 'oom-score-adj', kind: 'int', configPath: ['oomScoreAdj'], help: 'accepted for compatibility' },
   { name: 'config-sync-period', kind: 'duration', configPath: ['configSyncPeriod'], help: 'accepted for compatibility' },
   { name: 'iptables-sync-period', kind: 'duration', configPath: ['iptables', 'syncPeriod'], help: 'ignored in IPVS mode' },

@@ -208,7 +208,10 @@ function buildConfig(ctx: Ctx): ProxyConfig {
   if (!parseIp(bindAddress)) report(ctx, 'bind-address', 'CONFIG_IP', `${nameOf(ctx, 'bind-address')} ${show(bindAddress)} is not a valid IP address`, 'write an address like 0.0.0.0, :: or 192.168.0.10 (no port)');
   for (const n of ['healthz-bind-address', 'metrics-bind-address']) {
     const v = str(n);
-    if (v !== '' && !validHostPort(v)) report(ctx, n, 'CONFIG_ADDRESS', `${nameOf(ctx, n)} ${show(v)} must be IP:port with a port from 1 to 65535`, 'for example 0.0.0.0:10256, or [::]:10256 for IPv6');
+    // A bare IP gets the default port first (kube-proxy's AppendPortIfNeeded, for the file in
+    // SetDefaults_KubeProxyConfiguration and for the flags): k3s and RKE2 pass
+    // --healthz-bind-address=127.0.0.1, monitoring stacks set metricsBindAddress: 0.0.0.0.
+    if (v !== '' && parseIp(v) === null && !validHostPort(v)) report(ctx, n, 'CONFIG_ADDRESS', `${nameOf(ctx, n)} ${show(v)} must be IP:port with a port from 1 to 65535`, 'for example 0.0.0.0:10256, or [::]:10256 for IPv6');
   }
   const oom = int('oom-score-adj', -999);
   if (oom < -1000 || oom > 1000) report(ctx, 'oom-score-adj', 'CONFIG_RANGE', `${nameOf(ctx, 'oom-score-adj')} must be -1000..1000, got ${oom}`, 'kube-proxy\'s default is -999');
@@ -275,5 +278,6 @@ function validHostPort(v: string): boolean {
   if (!m) return false;
   const host = m[1] ?? m[2] ?? '';
   const port = Number(m[3]);
-  return (host === '' || parseIp(host) !== null) && port >= 1 && port <= 65535;
+  // kube-proxy's validateHostPort: the host must be an IP (":10256" is refused).
+  return parseIp(host) !== null && port >= 1 && port <= 65535;
 }
