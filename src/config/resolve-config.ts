@@ -154,14 +154,17 @@ function buildConfig(ctx: Ctx): ProxyConfig {
     const v = ctx.values.get(n)?.raw;
     return Array.isArray(v) ? (v as string[]) : typeof v === 'string' && v !== '' ? v.split(',').map((s) => s.trim()) : [];
   };
-  const seconds = (n: string, d: number): number => {
+  /** A duration in seconds, exactly (500ms is 0.5); `d` when unset, invalid or negative (reported). */
+  const duration = (n: string, d: number): number => {
     const v = ctx.values.get(n)?.raw;
     if (typeof v !== 'string') return d;
     const s = parseDuration(v);
     if (s === null) { report(ctx, n, 'CONFIG_INVALID', `${show(v)} is not a duration`, 'write durations like 30s, 15m or 1h30m'); return d; }
     if (s < 0) { report(ctx, n, 'CONFIG_INVALID', `${nameOf(ctx, n)} must not be negative, got ${show(v)}`, 'use 0 to keep the default'); return d; }
-    return Math.trunc(s);
+    return s;
   };
+  /** Whole seconds, as the artifacts write them (ipvsadm --set, sysctls). */
+  const seconds = (n: string, d: number): number => Math.trunc(duration(n, d));
 
   const mode = str('proxy-mode');
   // Unset is fine (ipvsc always compiles IPVS mode); another explicit mode is a mistake worth a word.
@@ -222,16 +225,13 @@ function buildConfig(ctx: Ctx): ProxyConfig {
    * `configSyncPeriod: 0s`. A zero flag is validated, and refused.
    */
   const period = (n: string, d: number, hint: string): number => {
-    const v = ctx.values.get(n);
-    const exact = typeof v?.raw === 'string' ? parseDuration(v.raw) : null;
-    if (!v || exact === null || exact < 0) return seconds(n, d); // unset, or reported there
-    if (exact > 0) return exact;
-    if (v.src.where === 'flag') report(ctx, n, 'CONFIG_RANGE', `${nameOf(ctx, n)} must be greater than 0`, hint);
+    const s = duration(n, d);
+    if (s > 0) return s;
+    if (ctx.values.get(n)?.src.where === 'flag') report(ctx, n, 'CONFIG_RANGE', `${nameOf(ctx, n)} must be greater than 0`, hint);
     return d;
   };
   const syncPeriod = period('ipvs-sync-period', 30, 'kube-proxy\'s default is 30s');
-  const minSyncText = ctx.values.get('ipvs-min-sync-period')?.raw;
-  const minSync = typeof minSyncText === 'string' ? Math.max(parseDuration(minSyncText) ?? 0, 0) : 0;
+  const minSync = duration('ipvs-min-sync-period', 0);
   if (minSync > syncPeriod) report(ctx, 'ipvs-min-sync-period', 'CONFIG_RANGE', `${nameOf(ctx, 'ipvs-min-sync-period')} (${minSync}s) must not be greater than ${nameOf(ctx, 'ipvs-sync-period')} (${syncPeriod}s)`, 'lower the minimum or raise the sync period');
   period('config-sync-period', 900, 'kube-proxy\'s default is 15m');
   for (const n of ['conntrack-max-per-core', 'conntrack-min']) if (int(n, 0) < 0) report(ctx, n, 'CONFIG_RANGE', `${nameOf(ctx, n)} must not be negative`, 'use 0 for the kernel default');

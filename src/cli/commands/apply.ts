@@ -54,10 +54,11 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
     const colour = io.isTTY && !flagSet(args, 'no-color') && io.env['NO_COLOR'] === undefined;
     writePlanText(planned.plan, colour, io.stdout);
     const appliedDir = dryRun ? undefined : appliedDirOf(args, io);
+    const destroy = planned.desiredState.destroy === true;
     if (isEmptyPlan(planned.plan)) {
       // After --destroy the node holds nothing a record could describe (--refresh=changed would
       // trust one and read only changed keys): no record.
-      if (appliedDir && planned.destroy) forgetAppliedRecord(appliedDir);
+      if (appliedDir && destroy) forgetAppliedRecord(appliedDir);
       else if (appliedDir) record(appliedDir, planned, io, true);
       return EXIT.ok;
     }
@@ -65,7 +66,7 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
     // (With --refresh=changed desiredState holds only the changed keys: ask the artifacts.)
     const desiresNone = planned.scope ? !/^-A /m.test(planned.desired.artifacts['ipvsadm.restore']) : planned.desiredState.ipvs.length === 0;
     const deletesAll = desiresNone && planned.plan.changes.some((c) => c.subsystem === 'ipvs' && c.kind === 'virtual-server' && c.action === 'delete');
-    if (deletesAll && !planned.destroy && !flagSet(args, 'allow-empty')) {
+    if (deletesAll && !destroy && !flagSet(args, 'allow-empty')) {
       throw new UsageError('refusing to delete every virtual server on the node: the input has no Service', 'check the -f paths; pass --allow-empty if the node really should serve nothing');
     }
     const steps = timings.phaseSync('apply: build the steps', () => buildSteps(planned.plan, planned.desiredState));
@@ -90,7 +91,7 @@ export async function runApply(args: ParsedArgs, io: Io, host?: Host): Promise<n
     // No record outlives an apply that changes the node: written again only if this one succeeds.
     if (appliedDir) forgetAppliedRecord(appliedDir);
     const result = await applyPlan(planned.plan, planned.desiredState, before, target, (l) => io.stderr(l + '\n'), { timings, steps, ...(planned.scope ? { scope: planned.scope } : {}) });
-    if (result.ok && appliedDir && !planned.destroy) timings.phaseSync('apply: record it', () => record(appliedDir, planned, io, false));
+    if (result.ok && appliedDir && !destroy) timings.phaseSync('apply: record it', () => record(appliedDir, planned, io, false));
     timings.note('apply: done');
     return report(result, steps.length, io);
   } finally {
@@ -187,11 +188,10 @@ async function fromSavedPlan(file: string, args: ParsedArgs, io: Io, host: Host 
   const snap = await h.readState();
   const parsed = parseSnapshot(snap);
   if (!parsed.state) return { diags: [] };
-  const destroy = saved.destroy === true;
-  const desiredState = destroy ? destroyDesired(saved.manifest) : desiredFromArtifacts(saved.artifacts, saved.manifest);
+  const desiredState = saved.destroy === true ? destroyDesired(saved.manifest) : desiredFromArtifacts(saved.artifacts, saved.manifest);
   const plan = makePlan(desiredState, parsed.state);
   if (plan.stateDigest !== saved.state_digest) {
     throw new UsageError(`the saved plan ${file} is stale: the node's state changed since it was made`, 'run ipvsc plan -out again and review the new plan');
   }
-  return { plan, desired: { artifacts: saved.artifacts, manifest: saved.manifest, origins: new Map(), diags: [] }, desiredState, live: parsed.state, host: h, ...(destroy ? { destroy } : {}) };
+  return { plan, desired: { artifacts: saved.artifacts, manifest: saved.manifest, origins: new Map(), diags: [] }, desiredState, live: parsed.state, host: h };
 }

@@ -39,8 +39,6 @@ export interface Planned {
    * only them; the rest of the node was not read.
    */
   readonly scope?: Touched;
-  /** --destroy: the desired state owns nothing (destroyDesired). */
-  readonly destroy?: boolean;
 }
 
 export type Refresh = 'full' | 'changed';
@@ -110,10 +108,12 @@ export async function computePlan(args: ParsedArgs, io: Io, host?: Host, timings
   const d = early ?? (await desiredOf(args, io, live.node, timings));
   if ('diags' in d) return { diags: d.diags };
   const { desired, desiredState } = d;
+  if (destroy) {
+    refuseOtherOwnership(args, io, desiredState);
+    io.stderr(`--destroy: planning the removal of everything ipvsc owns on this node${desiredState.excludeCIDRs.length ? ` (kept: what --ipvs-exclude-cidrs ${desiredState.excludeCIDRs.join(',')} covers)` : ''}; fwmark services and foreign chains and sets are never touched.\n`);
+  }
   const plan = timings.phaseSync('plan: diff (makePlan)', () => makePlan(desiredState, live, { origins: desired.origins }));
-  if (destroy) refuseOtherOwnership(args, io, desiredState);
-  if (destroy) io.stderr(`--destroy: planning the removal of everything ipvsc owns on this node${desiredState.excludeCIDRs.length ? ` (kept: what --ipvs-exclude-cidrs ${desiredState.excludeCIDRs.join(',')} covers)` : ''}; fwmark services and foreign chains and sets are never touched.\n`);
-  return { plan, desired, desiredState, live, host: h, ...(destroy ? { destroy } : {}) };
+  return { plan, desired, desiredState, live, host: h };
 }
 
 /** The inputs compiled (for this node), or the artifacts of --from read, and the state they describe. */
@@ -195,5 +195,5 @@ export async function runPlan(args: ParsedArgs, io: Io): Promise<number> {
 
 /** A saved plan carries the artifacts and the digest of the state it was made against. */
 export function savedPlanText(r: Planned): string {
-  return JSON.stringify({ ...planToJson(r.plan), kind: 'ipvsc-plan', ...(r.destroy ? { destroy: true } : {}), artifacts: r.desired.artifacts, manifest: r.desired.manifest }, null, 2) + '\n';
+  return JSON.stringify({ ...planToJson(r.plan), kind: 'ipvsc-plan', ...(r.desiredState.destroy ? { destroy: true } : {}), artifacts: r.desired.artifacts, manifest: r.desired.manifest }, null, 2) + '\n';
 }

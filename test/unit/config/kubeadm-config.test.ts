@@ -45,6 +45,10 @@ test('a zero sync period given as a flag is still refused, as kube-proxy validat
   const min = await runCli(['validate', '-f', SERVICES, ...NODE, '--ipvs-sync-period=500ms', '--ipvs-min-sync-period=1s']);
   assert.is(min.code, 1);
   assert.match(min.stderr, /\(1s\) must not be greater than --ipvs-sync-period \(0\.5s\)/);
+  // A negative minimum is still reported as such (161bbed had dropped that check).
+  const neg = await runCli(['validate', '-f', SERVICES, ...NODE, '--ipvs-min-sync-period=-5s']);
+  assert.is(neg.code, 1);
+  assert.match(neg.stderr, /--ipvs-min-sync-period must not be negative, got "-5s"/);
 });
 
 test('a bind address without a port gets kube-proxy\'s default port; an empty host is refused, as kube-proxy does', async () => {
